@@ -1,0 +1,3 @@
+from apiforge.cli import main
+
+main()

@@ -1,0 +1,45 @@
+"""`create_app(settings, routers=...)`: the FastAPI factory every apiforge service starts from.
+It wires settings, lifespan, middleware, problem+json errors, health probes and offline docs.
+Not for: routes of a service (pass them in)."""
+
+from collections.abc import Sequence
+
+from fastapi import APIRouter, FastAPI
+
+from apiforge.kit.docs import install_docs
+from apiforge.kit.health import health_router
+from apiforge.kit.lifespan import StartupHook, build_lifespan
+from apiforge.kit.logs import configure_logging
+from apiforge.kit.middleware import install_middleware
+from apiforge.kit.problems import install_problem_handlers
+from apiforge.kit.settings import Settings
+
+
+def create_app(
+    settings: Settings,
+    *,
+    routers: Sequence[APIRouter] = (),
+    title: str = "apiforge service",
+    version: str = "0.1.0",
+    description: str = "",
+    on_startup: list[StartupHook] | None = None,
+) -> FastAPI:
+    configure_logging(settings)
+    docs = settings.docs_enabled
+    app = FastAPI(
+        title=title,
+        version=version,
+        description=description,
+        lifespan=build_lifespan(settings, on_startup),
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if docs else None,
+    )
+    install_problem_handlers(app)
+    install_middleware(app, settings)
+    app.include_router(health_router)
+    for router in routers:
+        app.include_router(router)
+    if docs:
+        install_docs(app)
+    return app

@@ -1,0 +1,87 @@
+"""Builds the async engine for SQLite (embedded default) or PostgreSQL (asyncpg) from settings.
+
+SQLite gets WAL, foreign keys, a busy timeout and explicit BEGIN (DEFERRED for reads,
+IMMEDIATE for writes, so a writer takes the lock up front instead of failing to upgrade a
+read lock half way through). PostgreSQL gets a sized pool and a server-side statement timeout.
+"""
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from apiforge.kit.settings import DatabaseSettings
+
+# Execution option read by the SQLite BEGIN hook; only these two values are ever emitted.
+BEGIN_MODE_OPTION = "apiforge_sqlite_begin"
+_BEGIN_STATEMENTS = {"DEFERRED": "BEGIN DEFERRED", "IMMEDIATE": "BEGIN IMMEDIATE"}
+
+
+def is_sqlite_url(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def create_engine(url: str, settings: DatabaseSettings) -> AsyncEngine:
+    if is_sqlite_url(url):
+        return _sqlite_engine(url, settings)
+    return _postgres_engine(url, settings)
+
+
+def _postgres_engine(url: str, settings: DatabaseSettings) -> AsyncEngine:
+    server_settings = {"application_name": "apiforge", "jit": "off"}
+    if settings.statement_timeout_ms:
+        server_settings["statement_timeout"] = str(settings.statement_timeout_ms)
+    connect_args: dict[str, Any] = {
+        "server_settings": server_settings,
+        "timeout": settings.pool_timeout,
+    }
+    return create_async_engine(
+        url,
+        pool_size=settings.pool_size,
+        max_overflow=settings.max_overflow,
+        pool_timeout=settings.pool_timeout,
+        pool_recycle=settings.pool_recycle,
+        pool_pre_ping=settings.pool_pre_ping,
+        echo=settings.echo,
+        connect_args=connect_args,
+    )
+
+
+def _sqlite_engine(url: str, settings: DatabaseSettings) -> AsyncEngine:
+    engine = create_async_engine(
+        url,
+        pool_size=settings.pool_size,
+        max_overflow=settings.max_overflow,
+        pool_timeout=settings.pool_timeout,
+        echo=settings.echo,
+        connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000},
+    )
+    busy_timeout = int(settings.sqlite_busy_timeout_ms)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Autocommit at the driver level: SQLAlchemy's BEGIN below is then the only one, which
+        # also makes SAVEPOINT work (pysqlite's own transaction handling breaks it).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "PRAGMA journal_mode=WAL",
+            "PRAGMA synchronous=NORMAL",
+            "PRAGMA foreign_keys=ON",
+            f"PRAGMA busy_timeout={busy_timeout}",
+        ):
+            cursor.execute(pragma)
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get(BEGIN_MODE_OPTION, "DEFERRED")
+        conn.exec_driver_sql(_BEGIN_STATEMENTS[mode])
+
+    return engine
+
+
+def writer(engine: AsyncEngine) -> AsyncEngine:
+    """The same pool, with SQLite transactions begun IMMEDIATE (a no-op on PostgreSQL)."""
+    return engine.execution_options(**{BEGIN_MODE_OPTION: "IMMEDIATE"})

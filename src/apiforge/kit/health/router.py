@@ -1,0 +1,63 @@
+"""`/health/live`: the process answers. `/health/ready`: the database and, when configured,
+Redis answer within a short timeout; otherwise 503 naming what failed."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from apiforge.kit.lifespan import app_state
+from apiforge.kit.problems import problem_response
+
+health_router = APIRouter(prefix="/health", tags=["health"])
+logger = logging.getLogger("apiforge.health")
+
+
+async def _check(name: str, probe: Awaitable[object], limit: float) -> str:
+    try:
+        async with asyncio.timeout(limit):
+            await probe
+    except TimeoutError:
+        logger.warning("readiness check %s timed out after %ss", name, limit)
+        return "timeout"
+    except Exception as exc:  # noqa: BLE001  # any failure of a dependency means "not ready", never a 500
+        logger.warning("readiness check %s failed: %s", name, type(exc).__name__)
+        return "error"
+    return "ok"
+
+
+@health_router.get("/live", summary="The process is up")
+async def live() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@health_router.get(
+    "/ready",
+    summary="Dependencies answer",
+    responses={
+        503: {
+            "description": "A dependency did not answer",
+            "content": {"application/problem+json": {}},
+        }
+    },
+)
+async def ready(request: Request) -> Response:
+    state = app_state(request.app)
+    timeout = state.settings.health.check_timeout_seconds
+    names = ["database"]
+    probes: list[Awaitable[object]] = [state.database.ping()]
+    if state.redis is not None:
+        names.append("redis")
+        probes.append(state.redis.ping())
+    results = await asyncio.gather(
+        *(_check(n, p, timeout) for n, p in zip(names, probes, strict=True))
+    )
+    checks = dict(zip(names, results, strict=True))
+    if all(result == "ok" for result in results):
+        return JSONResponse({"status": "ok", "checks": checks})
+    failed = ", ".join(name for name, result in checks.items() if result != "ok")
+    return problem_response(
+        status=503, code="health.not_ready", detail=f"Not ready: {failed}", checks=checks
+    )

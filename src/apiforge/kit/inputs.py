@@ -1,0 +1,26 @@
+"""Input types that keep hostile input out of the database: text without NUL bytes or lone
+surrogates (PostgreSQL rejects both with a 500-shaped error), ids within bigint."""
+
+from typing import Annotated
+
+from fastapi import Path
+from pydantic import AfterValidator, Field, StringConstraints
+
+MAX_BIGINT = 2**63 - 1
+
+
+def _clean_text(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("text must not contain NUL bytes")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("text must be valid Unicode (no lone surrogates)") from exc
+    return value
+
+
+SafeStr = Annotated[str, AfterValidator(_clean_text)]
+Name = Annotated[SafeStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongText = Annotated[SafeStr, StringConstraints(max_length=5000)]
+RowId = Annotated[int, Field(ge=1, le=MAX_BIGINT)]
+PathId = Annotated[int, Path(ge=1, le=MAX_BIGINT)]

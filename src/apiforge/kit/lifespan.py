@@ -1,0 +1,75 @@
+"""The lifespan owns the process's long-lived resources (engine, Redis client) and the typed
+`AppState` through which the request path reaches them. Not for: per-request state."""
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI
+
+from apiforge.kit.auth.passwords import PasswordHasher
+from apiforge.kit.auth.tokens import AccessTokenCodec
+from apiforge.kit.db.database import Database
+from apiforge.kit.settings import Settings
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+StartupHook = Callable[["AppState"], Awaitable[None]]
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    database: Database
+    tokens: AccessTokenCodec
+    passwords: PasswordHasher
+    redis: "Redis | None" = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def app_state(app: Any) -> AppState:
+    state: AppState | None = getattr(app.state, "apiforge", None)
+    if state is None:
+        raise RuntimeError("the app's lifespan has not run (use LifespanManager in tests)")
+    return state
+
+
+def _redis_client(settings: Settings) -> "Redis":
+    from redis.asyncio import Redis  # optional extra: imported only when configured
+
+    return Redis.from_url(
+        settings.redis_url or "",
+        socket_timeout=settings.redis.socket_timeout,
+        socket_connect_timeout=settings.redis.connect_timeout,
+        health_check_interval=30,
+    )
+
+
+def build_lifespan(
+    settings: Settings, on_startup: list[StartupHook] | None = None
+) -> Callable[[FastAPI], Any]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = Database.from_url(settings.database_url, settings.db)
+        redis = _redis_client(settings) if settings.redis_url else None
+        state = AppState(
+            settings=settings,
+            database=database,
+            tokens=AccessTokenCodec(settings.auth, settings.signing_key),
+            passwords=PasswordHasher(settings.auth),
+            redis=redis,
+        )
+        app.state.apiforge = state
+        try:
+            for hook in on_startup or ():
+                await hook(state)
+            yield
+        finally:
+            if redis is not None:
+                await redis.aclose()
+            await database.dispose()
+            app.state.apiforge = None
+
+    return lifespan

@@ -1,0 +1,53 @@
+"""Refuses request bodies above a byte limit with 413, by declared length or while streaming,
+before the handler reads them. Not for: per-route limits (set them in the route's schema)."""
+
+from starlette.exceptions import HTTPException
+
+from apiforge.kit.asgi import ASGIApp, Message, Receive, Scope, Send
+from apiforge.kit.problems import PROBLEM_CONTENT_TYPE, problem_body
+
+
+class BodyLimitMiddleware:
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await self._refuse(send)
+                return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # An HTTPException passes through FastAPI's body parsing unchanged
+                    # (any other exception there becomes a 400).
+                    raise HTTPException(413, f"The body exceeds {self.max_bytes} bytes.")
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+    async def _refuse(self, send: Send) -> None:
+        body = problem_body(
+            status=413, code="request.too_large", detail=f"The body exceeds {self.max_bytes} bytes."
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", PROBLEM_CONTENT_TYPE.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,38 @@
+"""Money on the wire is a decimal string with two places; in the database it is integer minor
+units. Not for: currencies (one currency per service here)."""
+
+import re
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+
+MAX_MINOR = 10**12  # 10 billion in major units: far above any price, far below bigint
+_MONEY = re.compile(r"\d{1,10}(\.\d{1,2})?")
+
+
+def format_minor(minor: int) -> str:
+    sign = "-" if minor < 0 else ""
+    whole, cents = divmod(abs(minor), 100)
+    return f"{sign}{whole}.{cents:02d}"
+
+
+def parse_money(value: object) -> int:
+    """'12.5' -> 1250. Accepts a non-negative decimal string with at most two places."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError('money is a decimal string such as "12.50"')
+    if not isinstance(value, str) or not _MONEY.fullmatch(value):
+        raise ValueError("money is a non-negative decimal string with at most two places")
+    minor = int(Decimal(value) * 100)
+    if minor > MAX_MINOR:
+        raise ValueError("amount too large")
+    return minor
+
+
+MoneyMinor = Annotated[
+    int,
+    BeforeValidator(parse_money),
+    PlainSerializer(format_minor, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{1,10}(\.\d{2})$", "examples": ["19.99"]}),
+]
+"""An integer number of minor units in code, a decimal string on the wire in both directions."""

@@ -1,0 +1,107 @@
+"""Renders every error answer as RFC 9457 `application/problem+json` with a stable `code`
+and the request ID. Not for: deciding what is an error (that is `errors.py`)."""
+
+import logging
+from http import HTTPStatus
+from typing import Any, cast
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from apiforge.kit.errors import AppError
+from apiforge.kit.request_context import current_request_id
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+logger = logging.getLogger("apiforge.errors")
+
+_HTTP_CODES = {
+    404: "http.not_found",
+    405: "http.method_not_allowed",
+    413: "request.too_large",
+    415: "http.unsupported_media_type",
+}
+
+
+def problem_body(
+    *, status: int, code: str, detail: str, title: str | None = None, **extra: Any
+) -> bytes:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "request_id": current_request_id(),
+    }
+    body.update(extra)
+    return orjson.dumps(body)
+
+
+def problem_response(
+    *,
+    status: int,
+    code: str,
+    detail: str,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    return Response(
+        problem_body(status=status, code=code, detail=detail, title=title, **extra),
+        status_code=status,
+        media_type=PROBLEM_CONTENT_TYPE,
+        headers=headers,
+    )
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    # The offending input is left out on purpose: it may hold a password or a NUL byte.
+    return [
+        {
+            "loc": [str(part) for part in err.get("loc", ())],
+            "msg": err.get("msg", ""),
+            "type": err.get("type", ""),
+        }
+        for err in exc.errors()
+    ]
+
+
+async def _on_app_error(request: Request, exc: Exception) -> Response:
+    exc = cast(AppError, exc)  # registered for AppError only
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return problem_response(
+        status=exc.status,
+        code=exc.code,
+        detail=exc.detail,
+        title=exc.title,
+        headers=headers,
+        **exc.extra,
+    )
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> Response:
+    exc = cast(RequestValidationError, exc)  # registered for this type only
+    return problem_response(
+        status=422,
+        code="request.validation_failed",
+        detail="The request is not valid; see `errors` for each field.",
+        errors=_field_errors(exc),
+    )
+
+
+async def _on_http_error(request: Request, exc: Exception) -> Response:
+    exc = cast(StarletteHTTPException, exc)  # registered for this type only
+    code = _HTTP_CODES.get(exc.status_code, f"http.{exc.status_code}")
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    return problem_response(
+        status=exc.status_code, code=code, detail=detail, headers=dict(exc.headers or {}) or None
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _on_app_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)

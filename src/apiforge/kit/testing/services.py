@@ -1,0 +1,74 @@
+"""Where the test services are and whether they answer. A missing service is an error with
+instructions, never a skip: a suite that skips its database proves nothing."""
+
+import os
+import socket
+from urllib.parse import urlparse
+
+DEFAULT_POSTGRES_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379"
+
+HOW_TO_START = (
+    "start it with `make services` (it uses the running local servers, or starts throwaway "
+    "ones from the installed binaries), or point APIFORGE_TEST_POSTGRES_URL / "
+    "APIFORGE_TEST_REDIS_URL at servers you run"
+)
+
+
+class ServiceMissingError(RuntimeError):
+    pass
+
+
+def postgres_admin_url() -> str:
+    return os.environ.get("APIFORGE_TEST_POSTGRES_URL", DEFAULT_POSTGRES_ADMIN_URL)
+
+
+def redis_base_url() -> str:
+    return os.environ.get("APIFORGE_TEST_REDIS_URL", DEFAULT_REDIS_URL)
+
+
+def require_tcp(name: str, url: str) -> None:
+    parsed = urlparse(url.replace("+asyncpg", ""))
+    host, port = parsed.hostname or "127.0.0.1", parsed.port or 0
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return
+    except OSError as exc:
+        raise ServiceMissingError(
+            f"{name} does not answer at {host}:{port}: {HOW_TO_START}"
+        ) from exc
+
+
+def with_database(url: str, database: str) -> str:
+    parsed = urlparse(url)
+    return parsed._replace(path=f"/{database}").geturl()
+
+
+async def _admin_execute(admin_url: str, *statements: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(admin_url.replace("postgresql+asyncpg", "postgresql"), timeout=10)
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def create_postgres_database(admin_url: str, name: str) -> str:
+    """Drop and create `name` (an identifier built by the fixtures, never user input)."""
+    _check_name(name)
+    await _admin_execute(
+        admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'
+    )
+    return with_database(admin_url, name)
+
+
+async def drop_postgres_database(admin_url: str, name: str) -> None:
+    _check_name(name)
+    await _admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _check_name(name: str) -> None:
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"unsafe database name {name!r}")

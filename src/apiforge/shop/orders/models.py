@@ -1,0 +1,37 @@
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from apiforge.kit.db.base import Base, BigIntId, CreatedAt, IdPk, UTCDateTime
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        Index("ix_orders_user_id_id", "user_id", "id"),  # "my orders", newest first, keyset
+        CheckConstraint("status IN ('placed', 'cancelled')", name="status_known"),
+    )
+
+    id: Mapped[IdPk]
+    user_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("users.id", ondelete="RESTRICT"))
+    status: Mapped[str] = mapped_column(String(20), default="placed", server_default="placed")
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[CreatedAt]
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: Mapped[IdPk]
+    order_id: Mapped[int] = mapped_column(
+        BigIntId, ForeignKey("orders.id", ondelete="CASCADE"), index=True
+    )
+    product_id: Mapped[int] = mapped_column(
+        BigIntId, ForeignKey("products.id", ondelete="RESTRICT"), index=True
+    )
+    product_name: Mapped[str] = mapped_column(String(200))  # as sold, even if renamed later
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price_minor: Mapped[int] = mapped_column(BigInteger)
