@@ -4,7 +4,7 @@ column types every table shares. Not for: any table (those live in the service's
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, func
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Table, func
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -55,3 +55,11 @@ CreatedAt = Annotated[
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def table_of(model: type[Base]) -> Table:
+    """The model's Core `Table`, typed as such, for lean Core queries on hot paths."""
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a single table")
+    return table

@@ -6,10 +6,11 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from apiforge.kit.db.base import table_of
 from apiforge.shop.catalog.models import Product
 from apiforge.shop.catalog.schemas import StockLine
 
-products = Product.__table__
+products = table_of(Product)
 
 
 class ProductRepository:
