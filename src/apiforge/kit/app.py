@@ -11,6 +11,7 @@ from apiforge.kit.health import health_router
 from apiforge.kit.lifespan import StartupHook, build_lifespan
 from apiforge.kit.logs import configure_logging
 from apiforge.kit.middleware import install_middleware
+from apiforge.kit.openapi import install_openapi
 from apiforge.kit.problems import install_problem_handlers
 from apiforge.kit.settings import Settings
 
@@ -40,6 +41,7 @@ def create_app(
     app.include_router(health_router)
     for router in routers:
         app.include_router(router)
+    install_openapi(app)
     if docs:
         install_docs(app)
     return app
