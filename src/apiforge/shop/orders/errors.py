@@ -1,0 +1,41 @@
+"""Orders' errors, each with a stable code clients can branch on."""
+
+from apiforge.kit.errors import ConflictError, NotFoundError
+
+
+class OrderNotFoundError(NotFoundError):
+    """Unknown order, or someone else's: the same answer, so ids reveal nothing."""
+
+    code = "orders.order_not_found"
+
+    def __init__(self, order_id: int) -> None:
+        super().__init__(f"Order {order_id} was not found.")
+
+
+class ProductUnavailableError(NotFoundError):
+    """The product does not exist or has been archived (no longer sold)."""
+
+    code = "orders.product_unavailable"
+
+    def __init__(self, product_id: int) -> None:
+        super().__init__(
+            f"Product {product_id} does not exist or is no longer sold.",
+            extra={"product_id": product_id},
+        )
+
+
+class InsufficientStockError(ConflictError):
+    code = "orders.insufficient_stock"
+
+    def __init__(self, product_id: int, requested: int, available: int) -> None:
+        super().__init__(
+            f"Product {product_id} has {available} in stock; {requested} requested.",
+            extra={"product_id": product_id},
+        )
+
+
+class AlreadyCancelledError(ConflictError):
+    code = "orders.already_cancelled"
+
+    def __init__(self, order_id: int) -> None:
+        super().__init__(f"Order {order_id} is already cancelled.")

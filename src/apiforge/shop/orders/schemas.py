@@ -1,0 +1,64 @@
+"""Orders on the wire. Money is a decimal string (kit `MoneyMinor`), computed on the server.
+
+Output models are built with `model_construct` from rows the database already checked:
+`MoneyMinor` validates wire strings only, and re-validating our own rows would cost CPU on the
+hot path for nothing."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from apiforge.kit.inputs import RowId
+from apiforge.kit.money import MoneyMinor
+
+MAX_ITEMS = 50
+MAX_QUANTITY = 1000
+
+OrderStatus = Literal["placed", "cancelled"]
+
+
+class OrderItemCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    product_id: RowId
+    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
+
+
+class OrderCreate(BaseModel):
+    """One line per product: a product listed twice is a 422 rather than silently merged, so
+    a client bug (a double-click appending the same item) is caught instead of doubling it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    items: Annotated[list[OrderItemCreate], Field(min_length=1, max_length=MAX_ITEMS)]
+
+    @field_validator("items")
+    @classmethod
+    def _one_line_per_product(cls, items: list[OrderItemCreate]) -> list[OrderItemCreate]:
+        seen: set[int] = set()
+        for item in items:
+            if item.product_id in seen:
+                raise ValueError(
+                    f"product {item.product_id} is listed more than once; "
+                    "send one item per product with the total quantity"
+                )
+            seen.add(item.product_id)
+        return items
+
+
+class OrderLineRead(BaseModel):
+    product_id: int
+    product_name: str
+    quantity: int
+    unit_price: MoneyMinor
+    line_total: MoneyMinor
+
+
+class OrderRead(BaseModel):
+    id: int
+    status: OrderStatus
+    total: MoneyMinor
+    created_at: datetime
+    cancelled_at: datetime | None
+    items: list[OrderLineRead]

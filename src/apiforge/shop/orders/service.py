@@ -1,0 +1,117 @@
+"""Order rules: placing (stock checked and taken in the same transaction), reading, cancelling.
+The catalog is reached only through `CatalogService`. Flushes, never commits: the request's
+unit of work commits before the response is sent."""
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from apiforge.kit.db.base import utcnow
+from apiforge.kit.pagination import Page, decode_cursor, encode_cursor
+from apiforge.shop.catalog.schemas import StockLine
+from apiforge.shop.catalog.service import CatalogService
+from apiforge.shop.orders.errors import (
+    AlreadyCancelledError,
+    InsufficientStockError,
+    OrderNotFoundError,
+    ProductUnavailableError,
+)
+from apiforge.shop.orders.repository import AnyRow, NewOrderLine, OrderRepository
+from apiforge.shop.orders.schemas import OrderCreate, OrderLineRead, OrderRead
+
+CURSOR_KIND = "orders"
+
+
+class OrderService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.orders = OrderRepository(session)
+        self.catalog = CatalogService(session)
+
+    async def place(self, user_id: int, order: OrderCreate) -> OrderRead:
+        """Lock the products (in id order: no deadlock between multi-product orders), check
+        them all, then take stock and write the order; a refusal writes nothing."""
+        wanted = {item.product_id: item.quantity for item in order.items}
+        locked = await self.catalog.lock_for_order(list(wanted))
+        _check_available(wanted, locked)
+        await self.catalog.take_stock(wanted)
+        lines = [
+            NewOrderLine(pid, locked[pid].name, quantity, locked[pid].price_minor)
+            for pid, quantity in wanted.items()
+        ]
+        total = sum(line.unit_price_minor * line.quantity for line in lines)
+        row = await self.orders.add(user_id, total)
+        await self.orders.add_lines(row.id, lines)
+        return _order_read(row, [_line_read(line) for line in lines])
+
+    async def get(self, user_id: int, order_id: int) -> OrderRead:
+        row = await self.orders.get(order_id, user_id)
+        if row is None:
+            raise OrderNotFoundError(order_id)
+        return (await self._with_lines([row]))[0]
+
+    async def cancel(self, user_id: int, order_id: int) -> OrderRead:
+        row = await self.orders.lock(order_id, user_id)
+        if row is None:
+            raise OrderNotFoundError(order_id)
+        if row.status == "cancelled":
+            raise AlreadyCancelledError(order_id)
+        lines = await self.orders.lines_of([order_id])
+        returned = {line.product_id: line.quantity for line in lines}
+        # Lock the products in id order, as placing does, before updating them: an UPDATE
+        # locks rows in whatever order its plan visits them, which could deadlock with a
+        # concurrent order holding the same products.
+        await self.catalog.lock_for_order(list(returned))
+        await self.catalog.return_stock(returned)
+        cancelled = await self.orders.mark_cancelled(order_id, utcnow())
+        return _order_read(cancelled, [_line_read(line) for line in lines])
+
+    async def list_page(
+        self, *, user_id: int | None, cursor: str | None, limit: int
+    ) -> Page[OrderRead]:
+        """Newest first, with their items, in two queries whatever `limit` is. `user_id=None`
+        lists everyone's orders (the admin's view)."""
+        before_id = None if cursor is None else decode_cursor(cursor, CURSOR_KIND, (int,))[0]
+        rows = await self.orders.page(user_id=user_id, before_id=before_id, limit=limit + 1)
+        has_more = len(rows) > limit
+        items = await self._with_lines(rows[:limit])
+        next_cursor = encode_cursor(CURSOR_KIND, items[-1].id) if has_more else None
+        return Page[OrderRead].model_construct(items=items, next_cursor=next_cursor)
+
+    async def _with_lines(self, rows: Sequence[AnyRow]) -> list[OrderRead]:
+        lines_by_order: defaultdict[int, list[OrderLineRead]] = defaultdict(list)
+        for line in await self.orders.lines_of([row.id for row in rows]):
+            lines_by_order[line.order_id].append(_line_read(line))
+        return [_order_read(row, lines_by_order[row.id]) for row in rows]
+
+
+def _check_available(wanted: dict[int, int], locked: dict[int, StockLine]) -> None:
+    # Every product is checked before any is refused for stock, and in id order, so the same
+    # request always gets the same error.
+    for product_id in sorted(wanted):
+        if product_id not in locked:
+            raise ProductUnavailableError(product_id)
+    for product_id in sorted(wanted):
+        if locked[product_id].stock < wanted[product_id]:
+            raise InsufficientStockError(product_id, wanted[product_id], locked[product_id].stock)
+
+
+def _line_read(line: NewOrderLine | AnyRow) -> OrderLineRead:
+    return OrderLineRead.model_construct(
+        product_id=line.product_id,
+        product_name=line.product_name,
+        quantity=line.quantity,
+        unit_price=line.unit_price_minor,
+        line_total=line.unit_price_minor * line.quantity,
+    )
+
+
+def _order_read(row: AnyRow, items: list[OrderLineRead]) -> OrderRead:
+    return OrderRead.model_construct(
+        id=row.id,
+        status=row.status,
+        total=row.total_minor,
+        created_at=row.created_at,
+        cancelled_at=row.cancelled_at,
+        items=items,
+    )
