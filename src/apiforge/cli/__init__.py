@@ -1,1 +1,22 @@
-def main() -> None: ...
+"""`apiforge`: the process entry points (serve, db). Thin: each command builds `Settings`,
+hands it to the shop or the kit, and turns a configuration error into one line and exit 2."""
+
+import typer
+
+from apiforge.cli.db import db_app
+from apiforge.cli.serve import serve
+
+app = typer.Typer(
+    name="apiforge",
+    help="apiforge: run the shop API, migrate and seed its database.",
+    no_args_is_help=True,
+    add_completion=False,
+    # Rich tracebacks print local variables, settings and secrets among them.
+    pretty_exceptions_enable=False,
+)
+app.command()(serve)
+app.add_typer(db_app, name="db")
+
+
+def main() -> None:
+    app()

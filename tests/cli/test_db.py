@@ -1,0 +1,70 @@
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import PRODUCTION_KEY, invoke
+
+
+def _counts(path: Path) -> tuple[int, int, int]:
+    with sqlite3.connect(path) as conn:
+        return (
+            conn.execute("SELECT count(*) FROM categories").fetchone()[0],
+            conn.execute("SELECT count(*) FROM products").fetchone()[0],
+            conn.execute("SELECT count(*) FROM users").fetchone()[0],
+        )
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_upgrade_and_seed_twice_change_nothing_the_second_time(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    env = {"APIFORGE_ENVIRONMENT": "development", "APIFORGE_DATABASE_URL": sqlite_url}
+    outputs = []
+    counts = []
+    for _ in range(2):
+        code, out, err = invoke(["db", "upgrade"], env)
+        assert (code, err) == (0, "")
+        code, out, err = invoke(["db", "seed", "--products", "200"], env)
+        assert (code, err) == (0, "")
+        outputs.append(out)
+        counts.append(_counts(tmp_path / "cli.db"))
+    assert counts == [(12, 200, 2), (12, 200, 2)]
+    assert "12 new categories, 200 new products (200 in all), 2 new users" in outputs[0]
+    assert "0 new categories, 0 new products (200 in all), 0 new users" in outputs[1]
+    assert "admin@example.com / apiforge-demo" in outputs[1]
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_seed_tops_up_to_the_requested_count(tmp_path: Path, sqlite_url: str) -> None:
+    env = {"APIFORGE_ENVIRONMENT": "test", "APIFORGE_DATABASE_URL": sqlite_url}
+    assert invoke(["db", "upgrade"], env)[0] == 0
+    assert invoke(["db", "seed", "--products", "30"], env)[0] == 0
+    code, out, _ = invoke(["db", "seed", "--products", "50"], env)
+    assert code == 0
+    assert "20 new products (50 in all)" in out
+    assert _counts(tmp_path / "cli.db") == (12, 50, 2)
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_seed_is_refused_in_production(tmp_path: Path, sqlite_url: str) -> None:
+    env = {
+        "APIFORGE_ENVIRONMENT": "production",
+        "APIFORGE_SECRET_KEY": PRODUCTION_KEY,
+        "APIFORGE_DATABASE_URL": sqlite_url,
+    }
+    assert invoke(["db", "upgrade"], env)[0] == 0
+    code, out, err = invoke(["db", "seed", "--products", "5"], env)
+    assert code == 1
+    assert "only seeded in development" in err
+    assert "Demo login" not in out
+    assert _counts(tmp_path / "cli.db") == (0, 0, 0)
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_seed_before_upgrade_says_to_migrate(sqlite_url: str) -> None:
+    env = {"APIFORGE_ENVIRONMENT": "development", "APIFORGE_DATABASE_URL": sqlite_url}
+    code, _, err = invoke(["db", "seed", "--products", "5"], env)
+    assert code == 1
+    assert "apiforge db upgrade" in err
+    assert "Traceback" not in err
