@@ -20,7 +20,13 @@ def _clean_text(value: str) -> str:
 
 
 SafeStr = Annotated[str, AfterValidator(_clean_text)]
-Name = Annotated[SafeStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[SafeStr, StringConstraints(max_length=5000)]
+# Constraints go on the plain `str`, before the validator: stacked on top of `SafeStr`, pydantic
+# checks the length before stripping, so "   " would pass `min_length=1` and become "".
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_clean_text),
+]
+LongText = Annotated[str, StringConstraints(max_length=5000), AfterValidator(_clean_text)]
 RowId = Annotated[int, Field(ge=1, le=MAX_BIGINT)]
 PathId = Annotated[int, Path(ge=1, le=MAX_BIGINT)]

@@ -8,7 +8,11 @@ from typing import Annotated
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 MAX_MINOR = 10**12  # 10 billion in major units: far above any price, far below bigint
-_MONEY = re.compile(r"\d{1,10}(\.\d{1,2})?")
+# One pattern for the parser and the OpenAPI schema, so the documented contract is the enforced
+# one. [0-9], not \d: Python's \d also matches Arabic-Indic or full-width digits.
+MONEY_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
+MONEY_OUTPUT_PATTERN = r"^[0-9]{1,17}\.[0-9]{2}$"
+_MONEY = re.compile(MONEY_PATTERN)
 
 
 def format_minor(minor: int) -> str:
@@ -33,6 +37,13 @@ MoneyMinor = Annotated[
     int,
     BeforeValidator(parse_money),
     PlainSerializer(format_minor, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^\d{1,10}(\.\d{2})$", "examples": ["19.99"]}),
+    WithJsonSchema(
+        {"type": "string", "pattern": MONEY_PATTERN, "examples": ["19.99"]}, mode="validation"
+    ),
+    # Outputs include totals (up to 50 lines x 1000 units x the largest price): wider.
+    WithJsonSchema(
+        {"type": "string", "pattern": MONEY_OUTPUT_PATTERN, "examples": ["19.99"]},
+        mode="serialization",
+    ),
 ]
 """An integer number of minor units in code, a decimal string on the wire in both directions."""

@@ -29,4 +29,6 @@ class PasswordHasher:
     async def verify(self, password: str, password_hash: str | None) -> bool:
         target = password_hash or self._dummy_hash
         ok = await anyio.to_thread.run_sync(self._hash.verify, password, target)
-        return ok and password_hash is not None
+        # bool(), not `is not None`: an empty hash (an account without a password) took the
+        # dummy path too, and the dummy's public password must not open it.
+        return ok and bool(password_hash)

@@ -1,0 +1,167 @@
+"""Every error answer is RFC 9457 problem+json carrying a stable `code` and the request ID."""
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from apiforge.kit import AppError, ConflictError, UnauthenticatedError, ValidationFailedError
+from apiforge.kit.problems import PROBLEM_CONTENT_TYPE
+from tests.kit.apps import kit_app, serve
+
+SECRET = "hunter2-correct-horse-battery"
+
+
+class WidgetTakenError(ConflictError):
+    code = "widgets.name_taken"
+    title = "Widget name taken"
+
+
+class TeapotError(AppError):
+    status = 418
+    code = "kitchen.teapot"
+    title = "I'm a teapot"
+
+
+class SignUp(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(max_length=50)
+    password: str = Field(min_length=40)
+    age: int = Field(ge=0, le=150)
+
+
+router = APIRouter()
+
+
+@router.post("/widgets")
+async def create_widget() -> None:
+    raise WidgetTakenError("A widget with this name exists.")
+
+
+@router.get("/teapot")
+async def teapot() -> None:
+    raise TeapotError(extra={"brew": "earl grey"})
+
+
+@router.get("/who")
+async def who() -> None:
+    raise UnauthenticatedError
+
+
+@router.get("/custom-validation")
+async def custom_validation() -> None:
+    raise ValidationFailedError(
+        "Bad range.", errors=[{"loc": ["query", "min"], "msg": "too big", "type": "range"}]
+    )
+
+
+@router.post("/signup")
+async def signup(body: SignUp) -> dict[str, str]:
+    return {"email": body.email}
+
+
+@pytest.fixture
+async def client(sqlite_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve(kit_app(sqlite_url, router)) as http:
+        yield http
+
+
+def problem(response: httpx.Response) -> dict[str, Any]:
+    assert response.headers["content-type"] == PROBLEM_CONTENT_TYPE
+    body: dict[str, Any] = response.json()
+    assert body["status"] == response.status_code
+    assert body["request_id"] == response.headers["x-request-id"]
+    assert {"type", "title", "status", "detail", "code", "request_id"} <= body.keys()
+    return body
+
+
+async def test_app_error_subclass_renders_its_status_and_code(client: httpx.AsyncClient) -> None:
+    response = await client.post("/widgets", headers={"X-Request-ID": "trace-123"})
+    assert response.status_code == 409
+    body = problem(response)
+    assert body["code"] == "widgets.name_taken"
+    assert body["title"] == "Widget name taken"
+    assert body["detail"] == "A widget with this name exists."
+    assert body["type"] == "about:blank"
+    assert body["request_id"] == "trace-123"
+
+
+async def test_error_extra_fields_and_default_detail(client: httpx.AsyncClient) -> None:
+    response = await client.get("/teapot")
+    assert response.status_code == 418
+    body = problem(response)
+    assert (body["code"], body["detail"], body["brew"]) == (
+        "kitchen.teapot",
+        "I'm a teapot",
+        "earl grey",
+    )
+
+
+async def test_unauthenticated_asks_for_a_bearer_token(client: httpx.AsyncClient) -> None:
+    response = await client.get("/who")
+    assert response.status_code == 401
+    assert problem(response)["code"] == "auth.unauthenticated"
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_validation_failed_error_keeps_its_field_errors(client: httpx.AsyncClient) -> None:
+    response = await client.get("/custom-validation")
+    assert response.status_code == 422
+    body = problem(response)
+    assert body["code"] == "request.validation_failed"
+    assert body["errors"] == [{"loc": ["query", "min"], "msg": "too big", "type": "range"}]
+
+
+async def test_request_validation_names_fields_and_never_echoes_input(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        "/signup", json={"email": "a@example.com", "password": SECRET, "age": -1}
+    )
+    assert response.status_code == 422
+    body = problem(response)
+    assert body["code"] == "request.validation_failed"
+    locs = {tuple(error["loc"]) for error in body["errors"]}
+    assert locs == {("body", "password"), ("body", "age")}
+    assert all(set(error) == {"loc", "msg", "type"} for error in body["errors"])
+    assert SECRET not in response.text
+    assert "a@example.com" not in response.text
+
+
+async def test_extra_fields_are_refused_by_name(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/signup",
+        json={"email": "a@example.com", "password": "p" * 40, "age": 3, "role": "admin"},
+    )
+    assert response.status_code == 422
+    body = problem(response)
+    assert [error["loc"] for error in body["errors"]] == [["body", "role"]]
+    assert "admin" not in response.text
+
+
+async def test_malformed_json_is_a_problem(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/signup",
+        content=b'{"password": "' + SECRET.encode(),
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert problem(response)["code"] == "request.validation_failed"
+    assert SECRET not in response.text
+
+
+async def test_unknown_route_is_404(client: httpx.AsyncClient) -> None:
+    response = await client.get("/nowhere")
+    assert response.status_code == 404
+    assert problem(response)["code"] == "http.not_found"
+
+
+async def test_wrong_method_is_405_with_allow(client: httpx.AsyncClient) -> None:
+    response = await client.delete("/signup")
+    assert response.status_code == 405
+    assert problem(response)["code"] == "http.method_not_allowed"
+    assert response.headers["allow"] == "POST"

@@ -1,0 +1,137 @@
+import os
+import secrets
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr, ValidationError
+
+from apiforge.kit.settings import DEVELOPMENT_SECRET_KEY, AuthSettings, Environment, Settings
+
+LONG_KEY = secrets.token_urlsafe(48)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No APIFORGE_* variable or `.env` of the machine running the tests leaks in."""
+    for name in list(os.environ):
+        if name.startswith("APIFORGE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_default_environment_is_production() -> None:
+    settings = Settings(secret_key=SecretStr(LONG_KEY), _env_file=None)
+    assert settings.environment is Environment.PRODUCTION
+    assert settings.docs_enabled is False
+
+
+def test_production_refuses_a_missing_secret_key() -> None:
+    with pytest.raises(ValidationError, match="APIFORGE_SECRET_KEY must be set"):
+        Settings(_env_file=None)
+
+
+def test_production_refuses_the_development_key() -> None:
+    with pytest.raises(ValidationError, match="APIFORGE_SECRET_KEY must be set"):
+        Settings(secret_key=SecretStr(DEVELOPMENT_SECRET_KEY), _env_file=None)
+
+
+def test_production_refuses_a_short_key() -> None:
+    with pytest.raises(ValidationError, match="at least 32 bytes"):
+        Settings(secret_key=SecretStr("x" * 31), _env_file=None)
+
+
+def test_production_accepts_a_long_random_key() -> None:
+    settings = Settings(secret_key=SecretStr(LONG_KEY), _env_file=None)
+    assert settings.signing_key == LONG_KEY
+    assert LONG_KEY not in repr(settings)  # SecretStr: never printed by accident
+
+
+@pytest.mark.parametrize("environment", [Environment.DEVELOPMENT, Environment.TEST])
+def test_development_and_test_fall_back_to_the_public_key(environment: Environment) -> None:
+    settings = Settings(environment=environment, _env_file=None)
+    assert settings.signing_key == DEVELOPMENT_SECRET_KEY
+    assert settings.docs_enabled is True
+
+
+def test_production_serves_docs_only_when_asked() -> None:
+    assert Settings(secret_key=SecretStr(LONG_KEY), _env_file=None).docs_enabled is False
+    exposed = Settings(secret_key=SecretStr(LONG_KEY), expose_docs=True, _env_file=None)
+    assert exposed.docs_enabled is True
+
+
+def test_test_environment_gets_cheap_argon2() -> None:
+    auth = Settings(environment=Environment.TEST, _env_file=None).auth
+    assert (auth.argon2_memory_kib, auth.argon2_time_cost) == (64, 1)
+
+
+def test_test_environment_keeps_explicit_argon2_memory() -> None:
+    settings = Settings(
+        environment=Environment.TEST, auth=AuthSettings(argon2_memory_kib=1024), _env_file=None
+    )
+    assert settings.auth.argon2_memory_kib == 1024
+
+
+@pytest.mark.parametrize("environment", [Environment.PRODUCTION, Environment.DEVELOPMENT])
+def test_other_environments_keep_owasp_minimum(environment: Environment) -> None:
+    auth = Settings(environment=environment, secret_key=SecretStr(LONG_KEY), _env_file=None).auth
+    assert auth.argon2_memory_kib >= 19456
+    assert auth.argon2_time_cost >= 2
+
+
+def test_nested_sections_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APIFORGE_ENVIRONMENT", "test")
+    monkeypatch.setenv("APIFORGE_DB__POOL_SIZE", "7")
+    monkeypatch.setenv("APIFORGE_DB__STATEMENT_TIMEOUT_MS", "1234")
+    monkeypatch.setenv("APIFORGE_HEALTH__CHECK_TIMEOUT_SECONDS", "0.5")
+    settings = Settings(_env_file=None)
+    assert settings.environment is Environment.TEST
+    assert settings.db.pool_size == 7
+    assert settings.db.statement_timeout_ms == 1234
+    assert settings.health.check_timeout_seconds == 0.5
+
+
+def test_secret_key_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APIFORGE_SECRET_KEY", LONG_KEY)
+    assert Settings(_env_file=None).signing_key == LONG_KEY
+
+
+def test_invalid_nested_value_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APIFORGE_ENVIRONMENT", "test")
+    monkeypatch.setenv("APIFORGE_DB__POOL_SIZE", "0")
+    with pytest.raises(ValidationError, match="pool_size"):
+        Settings(_env_file=None)
+
+
+def test_dotenv_file_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        "APIFORGE_ENVIRONMENT=test\n"
+        "APIFORGE_DATABASE_URL=sqlite+aiosqlite:///./from-dotenv.db\n"
+        "APIFORGE_DB__POOL_SIZE=3\n"
+    )
+    settings = Settings()  # the clean_environment fixture made tmp_path the working directory
+    assert settings.environment is Environment.TEST
+    assert settings.database_url == "sqlite+aiosqlite:///./from-dotenv.db"
+    assert settings.db.pool_size == 3
+
+
+def test_environment_variables_win_over_dotenv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".env").write_text("APIFORGE_ENVIRONMENT=test\nAPIFORGE_DB__POOL_SIZE=3\n")
+    monkeypatch.setenv("APIFORGE_DB__POOL_SIZE", "9")
+    assert Settings().db.pool_size == 9
+
+
+def test_unknown_environment_is_refused() -> None:
+    with pytest.raises(ValidationError, match="environment"):
+        Settings(environment="staging", _env_file=None)  # type: ignore[arg-type]  # on purpose
+
+
+def test_is_sqlite() -> None:
+    assert Settings(environment=Environment.TEST, _env_file=None).is_sqlite
+    pg = Settings(
+        environment=Environment.TEST,
+        database_url="postgresql+asyncpg://u@h/db",
+        _env_file=None,
+    )
+    assert not pg.is_sqlite
