@@ -1,16 +1,108 @@
 """All catalog SQL. Hot paths (listing, detail, search, stock) use SQLAlchemy Core: the ORM's
-identity map and instance construction cost several times more CPU per request."""
+identity map and instance construction cost several times more CPU per request. Cold admin
+writes use the ORM."""
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
-from sqlalchemy import bindparam, case, select, update
+from sqlalchemy import (
+    ColumnElement,
+    RowMapping,
+    Select,
+    bindparam,
+    case,
+    delete,
+    exists,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apiforge.kit.db.base import table_of
-from apiforge.shop.catalog.models import Product
-from apiforge.shop.catalog.schemas import StockLine
+from apiforge.shop.catalog.errors import (
+    CategoryExistsError,
+    CategoryInUseError,
+    UnknownCategoryError,
+)
+from apiforge.shop.catalog.models import Category, Product
+from apiforge.shop.catalog.schemas import ProductListQuery, ProductSort, StockLine
+from apiforge.shop.orders.models import OrderLine
 
 products = table_of(Product)
+categories = table_of(Category)
+order_lines = table_of(OrderLine)
+
+LIVE = products.c.is_archived.is_(False)
+# Exactly the fields of `ProductRead`, so a row maps onto it with no renaming in Python.
+PRODUCT_COLUMNS = (
+    products.c.id,
+    products.c.name,
+    products.c.description,
+    products.c.price_minor.label("price"),
+    products.c.stock,
+    products.c.category_id,
+    products.c.created_at,
+)
+# Sort column and direction; `id` in the same direction breaks ties, so every order is total
+# and each one is served by its (column, id) index.
+SORTS = {
+    ProductSort.ID: (products.c.id, False),
+    ProductSort.PRICE: (products.c.price_minor, False),
+    ProductSort.PRICE_DESC: (products.c.price_minor, True),
+    ProductSort.NAME: (products.c.name, False),
+    ProductSort.NEWEST: (products.c.created_at, True),
+}
+
+
+def _after(sort: ProductSort, key: Any, last_id: int) -> ColumnElement[bool]:
+    """Rows strictly after (key, last_id) in `sort` order: one row-value comparison, which
+    both PostgreSQL and SQLite turn into an index range."""
+    column, descending = SORTS[sort]
+    if sort is ProductSort.ID:
+        return products.c.id < last_id if descending else products.c.id > last_id
+    row = tuple_(column, products.c.id)
+    bound = tuple_(literal(key, column.type), literal(last_id, products.c.id.type))
+    return row < bound if descending else row > bound
+
+
+def _filters(query: ProductListQuery) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [LIVE]
+    if query.category_id is not None:
+        conditions.append(products.c.category_id == query.category_id)
+    if query.min_price is not None:
+        conditions.append(products.c.price_minor >= query.min_price)
+    if query.max_price is not None:
+        conditions.append(products.c.price_minor <= query.max_price)
+    if query.in_stock is not None:
+        conditions.append(products.c.stock > 0 if query.in_stock else products.c.stock == 0)
+    return conditions
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, with LIKE's wildcards in it taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_statement(text: str, limit: int, after_id: int | None) -> Select[*tuple[Any, ...]]:
+    """ILIKE on PostgreSQL, where the pg_trgm GIN indexes serve it (the planner may still pick
+    a scan when a term matches many rows); on SQLite `lower(x) LIKE lower(y)`, which folds
+    ASCII only."""
+    pattern = contains_pattern(text)
+    conditions: list[ColumnElement[bool]] = [
+        LIVE,
+        or_(
+            products.c.name.ilike(pattern, escape="\\"),
+            products.c.description.ilike(pattern, escape="\\"),
+        ),
+    ]
+    if after_id is not None:
+        conditions.append(products.c.id > after_id)
+    return select(*PRODUCT_COLUMNS).where(*conditions).order_by(products.c.id).limit(limit + 1)
 
 
 class ProductRepository:
@@ -23,7 +115,7 @@ class ProductRepository:
         writer's BEGIN IMMEDIATE already serialises writers."""
         query = (
             select(products.c.id, products.c.name, products.c.price_minor, products.c.stock)
-            .where(products.c.id.in_(sorted(set(product_ids))), products.c.is_archived.is_(False))
+            .where(products.c.id.in_(sorted(set(product_ids))), LIVE)
             .order_by(products.c.id)
             .with_for_update()
         )
@@ -46,3 +138,125 @@ class ProductRepository:
         await self.session.execute(
             update(products).where(products.c.id.in_(ids)).values(stock=new_stock)
         )
+
+    async def list_page(
+        self, query: ProductListQuery, after: tuple[Any, int] | None
+    ) -> Sequence[RowMapping]:
+        """Up to `limit + 1` live products in the query's order after the cursor position; the
+        extra row only tells the caller there is a next page."""
+        column, descending = SORTS[query.sort]
+        conditions = _filters(query)
+        if after is not None:
+            conditions.append(_after(query.sort, *after))
+        tie_breaker = products.c.id.desc() if descending else products.c.id
+        order = (
+            [tie_breaker]
+            if query.sort is ProductSort.ID
+            else [
+                column.desc() if descending else column,
+                tie_breaker,
+            ]
+        )
+        statement = (
+            select(*PRODUCT_COLUMNS).where(*conditions).order_by(*order).limit(query.limit + 1)
+        )
+        return (await self.session.execute(statement)).mappings().all()
+
+    async def search(self, text: str, limit: int, after_id: int | None) -> Sequence[RowMapping]:
+        """Up to `limit + 1` live products whose name or description contains `text`, by id."""
+        statement = search_statement(text, limit, after_id)
+        return (await self.session.execute(statement)).mappings().all()
+
+    async def get_detail(self, product_id: int) -> RowMapping | None:
+        """A live product with its category's name, in one joined query."""
+        statement = (
+            select(*PRODUCT_COLUMNS, categories.c.name.label("category_name"))
+            .join_from(products, categories, products.c.category_id == categories.c.id)
+            .where(products.c.id == product_id, LIVE)
+        )
+        return (await self.session.execute(statement)).mappings().first()
+
+    async def get_live(self, product_id: int) -> Product | None:
+        statement = select(Product).where(Product.id == product_id, LIVE)
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def lock_live(self, product_id: int) -> bool:
+        """Lock a live product's row; False if there is none. An order locks the same row
+        before adding its lines, so under this lock `is_ordered` cannot go stale."""
+        statement = select(products.c.id).where(products.c.id == product_id, LIVE)
+        result = await self.session.execute(statement.with_for_update())
+        return result.first() is not None
+
+    async def add(self, product: Product) -> None:
+        await self.save(product, {})
+
+    async def save(self, product: Product, changes: Mapping[str, object]) -> None:
+        """Write `product` with `changes` applied, in a savepoint: a foreign-key failure (the
+        category is gone, even if deleted a moment ago by another request) becomes a 422 and
+        leaves the request's transaction usable."""
+        # Read before the savepoint: a rolled-back savepoint expires the instance, and an
+        # expired attribute cannot be loaded lazily under asyncio.
+        category_id = changes.get("category_id", product.category_id)
+        try:
+            async with self.session.begin_nested():
+                for name, value in changes.items():
+                    setattr(product, name, value)
+                self.session.add(product)
+        except IntegrityError as exc:
+            raise UnknownCategoryError(category_id) from exc
+
+    async def is_ordered(self, product_id: int) -> bool:
+        statement = select(exists().where(order_lines.c.product_id == product_id))
+        return bool((await self.session.execute(statement)).scalar())
+
+    async def archive(self, product_id: int) -> None:
+        await self.session.execute(
+            update(products).where(products.c.id == product_id).values(is_archived=True)
+        )
+
+    async def delete(self, product_id: int) -> None:
+        await self.session.execute(delete(products).where(products.c.id == product_id))
+
+
+class CategoryRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def list_all(self) -> Sequence[RowMapping]:
+        statement = select(categories.c.id, categories.c.name, categories.c.description).order_by(
+            categories.c.name, categories.c.id
+        )
+        return (await self.session.execute(statement)).mappings().all()
+
+    async def get(self, category_id: int) -> Category | None:
+        return await self.session.get(Category, category_id)
+
+    async def save(self, category: Category, changes: Mapping[str, object]) -> None:
+        """Write `category` with `changes` applied; a taken name is a 409. The unique index is
+        the check (a SELECT first would race), inside a savepoint so the transaction lives on."""
+        try:
+            async with self.session.begin_nested():
+                for name, value in changes.items():
+                    setattr(category, name, value)
+                self.session.add(category)
+        except IntegrityError as exc:
+            raise CategoryExistsError from exc
+
+    async def has_products(self, category_id: int) -> bool:
+        statement = select(exists().where(products.c.category_id == category_id))
+        return bool((await self.session.execute(statement)).scalar())
+
+    async def delete(self, category_id: int) -> bool:
+        """Delete the category; False if there was none. Products still pointing at it (the
+        foreign key is RESTRICT) make it a 409, even when they arrived after the caller's check."""
+        try:
+            async with self.session.begin_nested():
+                statement = (
+                    delete(categories)
+                    .where(categories.c.id == category_id)
+                    .returning(categories.c.id)
+                )
+                deleted = (await self.session.execute(statement)).first()
+        except IntegrityError as exc:
+            raise CategoryInUseError(category_id) from exc
+        return deleted is not None

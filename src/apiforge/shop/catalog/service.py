@@ -1,16 +1,120 @@
 """Catalog rules. Other domains reach the catalog only through this service."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
 
+from pydantic import BaseModel
+from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.shop.catalog.repository import ProductRepository
-from apiforge.shop.catalog.schemas import StockLine
+from apiforge.kit.pagination import InvalidCursorError, Page, decode_cursor, encode_cursor
+from apiforge.shop.catalog.errors import (
+    CategoryInUseError,
+    CategoryNotFoundError,
+    ProductNotFoundError,
+)
+from apiforge.shop.catalog.models import Category, Product
+from apiforge.shop.catalog.repository import CategoryRepository, ProductRepository
+from apiforge.shop.catalog.schemas import (
+    CategoryCreate,
+    CategoryRead,
+    CategoryRef,
+    CategoryUpdate,
+    ProductCreate,
+    ProductDetail,
+    ProductListQuery,
+    ProductRead,
+    ProductSearchQuery,
+    ProductSort,
+    ProductUpdate,
+    StockLine,
+)
+
+SEARCH_CURSOR = "products:search"
+# A cursor holds [kind, sort key, id]; the kind names the sort, so a cursor from another sort
+# order is refused instead of silently starting somewhere odd.
+CURSOR_TYPES: dict[ProductSort, tuple[type, ...]] = {
+    ProductSort.ID: (int, int),
+    ProductSort.PRICE: (int, int),
+    ProductSort.PRICE_DESC: (int, int),
+    ProductSort.NAME: (str, int),
+    ProductSort.NEWEST: (str, int),
+}
+SORT_KEYS: dict[ProductSort, Callable[[ProductRead], object]] = {
+    ProductSort.ID: lambda item: item.id,
+    ProductSort.PRICE: lambda item: item.price,
+    ProductSort.PRICE_DESC: lambda item: item.price,
+    ProductSort.NAME: lambda item: item.name,
+    ProductSort.NEWEST: lambda item: item.created_at.isoformat(),
+}
+# Wire names that differ from the column (money travels as `price`, is stored in minor units).
+PRODUCT_COLUMNS = {"price": "price_minor"}
+
+
+def _cursor_kind(sort: ProductSort) -> str:
+    return f"products:{sort.value}"
+
+
+def _decode_after(query: ProductListQuery) -> tuple[Any, int] | None:
+    """The (sort key, id) a cursor resumes after. The key goes into SQL, so a tampered one
+    must be a 422 here, not a database error later (PostgreSQL refuses NUL in text)."""
+    if not query.cursor:
+        return None
+    key, last_id = decode_cursor(query.cursor, _cursor_kind(query.sort), CURSOR_TYPES[query.sort])
+    if isinstance(key, str) and "\x00" in key:
+        raise InvalidCursorError
+    if query.sort is ProductSort.NEWEST:
+        try:
+            key = datetime.fromisoformat(key)
+        except ValueError as exc:
+            raise InvalidCursorError from exc
+        if key.tzinfo is None:
+            raise InvalidCursorError
+    return key, last_id
+
+
+def _page(
+    rows: Sequence[RowMapping], limit: int, cursor_after: Callable[[ProductRead], str]
+) -> Page[ProductRead]:
+    # model_construct: the rows come from our own database, already typed by the columns;
+    # validating them again would only cost CPU on the hottest path.
+    items = [ProductRead.model_construct(**row) for row in rows[:limit]]
+    next_cursor = cursor_after(items[-1]) if len(rows) > limit else None
+    return Page[ProductRead](items=items, next_cursor=next_cursor)
+
+
+def _changes(update: BaseModel, renames: Mapping[str, str] | None = None) -> dict[str, object]:
+    """The fields a PATCH body actually sent, under their column names. Not `model_dump`: it
+    would serialize money back into a string."""
+    renames = renames or {}
+    return {renames.get(name, name): getattr(update, name) for name in update.model_fields_set}
+
+
+def _category_read(category: Category) -> CategoryRead:
+    return CategoryRead.model_construct(
+        id=category.id, name=category.name, description=category.description
+    )
+
+
+def _product_read(product: Product) -> ProductRead:
+    return ProductRead.model_construct(
+        id=product.id,
+        name=product.name,
+        description=product.description,
+        price=product.price_minor,
+        stock=product.stock,
+        category_id=product.category_id,
+        created_at=product.created_at,
+    )
 
 
 class CatalogService:
     def __init__(self, session: AsyncSession) -> None:
         self.products = ProductRepository(session)
+        self.categories = CategoryRepository(session)
+
+    # -- stock, for the orders domain
 
     async def lock_for_order(self, product_ids: Sequence[int]) -> dict[int, StockLine]:
         """Live products among `product_ids`, locked until the transaction ends."""
@@ -21,3 +125,79 @@ class CatalogService:
 
     async def return_stock(self, quantities: Mapping[int, int]) -> None:
         await self.products.adjust_stock(dict(quantities))
+
+    # -- reads: one statement each
+
+    async def list_categories(self) -> list[CategoryRead]:
+        rows = await self.categories.list_all()
+        return [CategoryRead.model_construct(**row) for row in rows]
+
+    async def list_products(self, query: ProductListQuery) -> Page[ProductRead]:
+        rows = await self.products.list_page(query, _decode_after(query))
+        kind, key = _cursor_kind(query.sort), SORT_KEYS[query.sort]
+        return _page(rows, query.limit, lambda last: encode_cursor(kind, key(last), last.id))
+
+    async def search_products(self, query: ProductSearchQuery) -> Page[ProductRead]:
+        after_id = None
+        if query.cursor:
+            (after_id,) = decode_cursor(query.cursor, SEARCH_CURSOR, (int,))
+        rows = await self.products.search(query.q, query.limit, after_id)
+        return _page(rows, query.limit, lambda last: encode_cursor(SEARCH_CURSOR, last.id))
+
+    async def get_product(self, product_id: int) -> ProductDetail:
+        row = await self.products.get_detail(product_id)
+        if row is None:
+            raise ProductNotFoundError(product_id)
+        values = dict(row)
+        category = CategoryRef.model_construct(
+            id=row["category_id"], name=values.pop("category_name")
+        )
+        return ProductDetail.model_construct(**values, category=category)
+
+    # -- admin writes (cold paths: the ORM is fine here)
+
+    async def create_category(self, data: CategoryCreate) -> CategoryRead:
+        category = Category(name=data.name, description=data.description)
+        await self.categories.save(category, {})
+        return _category_read(category)
+
+    async def update_category(self, category_id: int, data: CategoryUpdate) -> CategoryRead:
+        category = await self.categories.get(category_id)
+        if category is None:
+            raise CategoryNotFoundError(category_id)
+        await self.categories.save(category, _changes(data))
+        return _category_read(category)
+
+    async def delete_category(self, category_id: int) -> None:
+        if await self.categories.has_products(category_id):
+            raise CategoryInUseError(category_id)
+        if not await self.categories.delete(category_id):
+            raise CategoryNotFoundError(category_id)
+
+    async def create_product(self, data: ProductCreate) -> ProductRead:
+        product = Product(
+            name=data.name,
+            description=data.description,
+            price_minor=data.price,
+            stock=data.stock,
+            category_id=data.category_id,
+        )
+        await self.products.add(product)
+        return _product_read(product)
+
+    async def update_product(self, product_id: int, data: ProductUpdate) -> ProductRead:
+        product = await self.products.get_live(product_id)
+        if product is None:
+            raise ProductNotFoundError(product_id)
+        await self.products.save(product, _changes(data, PRODUCT_COLUMNS))
+        return _product_read(product)
+
+    async def delete_product(self, product_id: int) -> None:
+        """Delete a product, or archive it if orders refer to it: their lines keep pointing at
+        it, and it disappears from the catalog all the same."""
+        if not await self.products.lock_live(product_id):
+            raise ProductNotFoundError(product_id)
+        if await self.products.is_ordered(product_id):
+            await self.products.archive(product_id)
+        else:
+            await self.products.delete(product_id)
