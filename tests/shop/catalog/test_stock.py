@@ -1,5 +1,8 @@
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from apiforge.kit.db.base import table_of
+from apiforge.shop.catalog.models import Product
 from apiforge.shop.catalog.service import CatalogService
 from tests.factories import create_category, create_product
 
@@ -18,3 +21,15 @@ async def test_lock_take_and_return_stock(session: AsyncSession) -> None:
     await service.return_stock({first.id: 1})
     after = await service.lock_for_order([first.id, second.id])
     assert (after[first.id].stock, after[second.id].stock) == (4, 0)
+
+
+async def test_adjust_stock_handles_ids_past_32_bits(session: AsyncSession) -> None:
+    category = await create_category(session)
+    product = await create_product(session, category=category, name="Big id")
+    big_id = 2**40
+    await session.execute(
+        update(table_of(Product)).where(table_of(Product).c.id == product.id).values(id=big_id)
+    )
+    service = CatalogService(session)
+    await service.take_stock({big_id: 1})
+    assert (await service.lock_for_order([big_id]))[big_id].stock == product.stock - 1
