@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from apiforge.kit.asgi import Scope
+from apiforge.kit.asgi import Message, Receive, Scope, Send
 from apiforge.kit.middleware.request_id import RequestIDMiddleware
 from apiforge.kit.request_context import current_request_id
 from tests.kit.apps import call_asgi, http_scope, responder
@@ -76,12 +76,15 @@ async def test_response_keeps_the_app_headers() -> None:
 async def test_non_http_scopes_pass_through() -> None:
     calls: list[str] = []
 
-    async def app(scope: Scope, receive: object, send: object) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
         calls.append(scope["type"])
+        assert current_request_id() is None
 
-    await RequestIDMiddleware(app)({"type": "lifespan"}, _never, _never)  # type: ignore[arg-type]  # not called
+    async def receive() -> Message:
+        raise AssertionError("not used")
+
+    async def send(message: Message) -> None:
+        raise AssertionError("not used")
+
+    await RequestIDMiddleware(app)({"type": "lifespan"}, receive, send)
     assert calls == ["lifespan"]
-
-
-async def _never(*_: object) -> None:
-    raise AssertionError("not used")

@@ -1,0 +1,109 @@
+import asyncio
+import socket
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from apiforge.kit.settings import HealthSettings
+from tests.kit.apps import capture_kit_logs, kit_app, serve
+
+FAST = HealthSettings(check_timeout_seconds=0.3)
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port  # nothing listens here once the socket is closed
+
+
+@pytest.fixture
+async def silent_port() -> AsyncIterator[int]:
+    """A server that accepts connections and never says a word: a hung dependency."""
+
+    async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()
+        writer.close()
+
+    server = await asyncio.start_server(swallow, "127.0.0.1", 0)
+    port: int = server.sockets[0].getsockname()[1]
+    try:
+        yield port
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def _ready(database_url: str, **overrides: Any) -> tuple[int, dict[str, Any], float]:
+    async with serve(kit_app(database_url, health=FAST, **overrides)) as client:
+        started = time.monotonic()
+        response = await client.get("/health/ready")
+        elapsed = time.monotonic() - started
+    if response.status_code != 200:
+        assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    return response.status_code, body, elapsed
+
+
+async def test_live(sqlite_url: str) -> None:
+    async with serve(kit_app(sqlite_url)) as client:
+        response = await client.get("/health/live")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_ready_with_the_database(kit_database_url: str) -> None:
+    status, body, _ = await _ready(kit_database_url)
+    assert status == 200
+    assert body == {"status": "ok", "checks": {"database": "ok"}}
+
+
+async def test_ready_with_database_and_redis(kit_database_url: str, redis_url: str) -> None:
+    status, body, _ = await _ready(kit_database_url, redis_url=redis_url)
+    assert status == 200
+    assert body["checks"] == {"database": "ok", "redis": "ok"}
+
+
+async def test_database_refusing_connections_is_503(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:{_closed_port()}/postgres"
+    app = kit_app(url, health=FAST)
+    with capture_kit_logs(caplog):
+        async with serve(app) as client:
+            response = await client.get("/health/ready")
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["code"] == "health.not_ready"
+    assert body["checks"] == {"database": "error"}
+    assert "database" in body["detail"]
+    assert any("readiness check database failed" in r.getMessage() for r in caplog.records)
+
+
+async def test_redis_refusing_connections_is_503_naming_redis(kit_database_url: str) -> None:
+    status, body, elapsed = await _ready(
+        kit_database_url, redis_url=f"redis://127.0.0.1:{_closed_port()}/0"
+    )
+    assert status == 503
+    assert body["code"] == "health.not_ready"
+    assert body["checks"] == {"database": "ok", "redis": "error"}
+    assert body["detail"] == "Not ready: redis"
+    assert elapsed < 2
+
+
+async def test_hung_redis_times_out_quickly(sqlite_url: str, silent_port: int) -> None:
+    status, body, elapsed = await _ready(sqlite_url, redis_url=f"redis://127.0.0.1:{silent_port}/0")
+    assert status == 503
+    assert body["checks"] == {"database": "ok", "redis": "timeout"}
+    assert elapsed < 1.5  # the health timeout (0.3 s), not Redis's own socket timeout
+
+
+async def test_hung_database_times_out_quickly(silent_port: int) -> None:
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:{silent_port}/postgres"
+    status, body, elapsed = await _ready(url)
+    assert status == 503
+    assert body["checks"] == {"database": "timeout"}
+    assert elapsed < 1.5  # not the 5 s pool/connect timeout
