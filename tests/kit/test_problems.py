@@ -7,6 +7,7 @@ import httpx
 import pytest
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import exc as sa_exc
 
 from apiforge.kit import AppError, ConflictError, UnauthenticatedError, ValidationFailedError
 from apiforge.kit.problems import PROBLEM_CONTENT_TYPE
@@ -62,6 +63,15 @@ async def custom_validation() -> None:
 @router.post("/signup")
 async def signup(body: SignUp) -> dict[str, str]:
     return {"email": body.email}
+
+
+@router.get("/db/{kind}")
+async def database_failure(kind: str) -> None:
+    if kind == "pool":
+        raise sa_exc.TimeoutError("QueuePool limit of size 1 overflow 0 reached")
+    if kind == "locked":
+        raise sa_exc.OperationalError("COMMIT", {}, Exception("database is locked"))
+    raise sa_exc.IntegrityError("INSERT", {}, Exception("duplicate key value"))
 
 
 @pytest.fixture
@@ -165,3 +175,24 @@ async def test_wrong_method_is_405_with_allow(client: httpx.AsyncClient) -> None
     assert response.status_code == 405
     assert problem(response)["code"] == "http.method_not_allowed"
     assert response.headers["allow"] == "POST"
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "code"),
+    [
+        ("pool", 503, "db.unavailable"),
+        ("locked", 503, "db.unavailable"),
+        ("unique", 409, "db.conflict"),
+    ],
+)
+async def test_database_failures_are_retryable_problems(
+    client: httpx.AsyncClient, kind: str, status: int, code: str
+) -> None:
+    response = await client.get(f"/db/{kind}")
+    assert response.status_code == status
+    assert response.headers["content-type"] == PROBLEM_CONTENT_TYPE
+    body = response.json()
+    assert body["code"] == code
+    assert "duplicate key" not in response.text
+    assert "locked" not in body["detail"]
+    assert ("retry-after" in response.headers) is (status == 503)

@@ -46,6 +46,26 @@ def test_production_accepts_a_long_random_key() -> None:
     assert LONG_KEY not in repr(settings)  # SecretStr: never printed by accident
 
 
+def test_production_wants_a_key_as_long_as_the_digest() -> None:
+    key = SecretStr("k" * 48)
+    with pytest.raises(ValidationError, match="at least 64 bytes in production with HS512"):
+        Settings(secret_key=key, auth=AuthSettings(algorithm="HS512"), _env_file=None)
+    assert Settings(secret_key=key, auth=AuthSettings(algorithm="HS384"), _env_file=None)
+
+
+@pytest.mark.parametrize(("memory_kib", "time_cost"), [(1024, 2), (19455, 2), (19456, 1)])
+def test_production_refuses_weak_argon2(memory_kib: int, time_cost: int) -> None:
+    auth = AuthSettings(argon2_memory_kib=memory_kib, argon2_time_cost=time_cost)
+    with pytest.raises(ValidationError, match="OWASP"):
+        Settings(secret_key=SecretStr(LONG_KEY), auth=auth, _env_file=None)
+
+
+@pytest.mark.parametrize(("memory_kib", "time_cost"), [(19456, 2), (47104, 1), (7168, 5)])
+def test_production_accepts_owasp_argon2(memory_kib: int, time_cost: int) -> None:
+    auth = AuthSettings(argon2_memory_kib=memory_kib, argon2_time_cost=time_cost)
+    assert Settings(secret_key=SecretStr(LONG_KEY), auth=auth, _env_file=None)
+
+
 @pytest.mark.parametrize("environment", [Environment.DEVELOPMENT, Environment.TEST])
 def test_development_and_test_fall_back_to_the_public_key(environment: Environment) -> None:
     settings = Settings(environment=environment, _env_file=None)

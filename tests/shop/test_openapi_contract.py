@@ -155,7 +155,7 @@ def _operations() -> list[Any]:
     """(METHOD, path, mode) for every documented operation, read from the app without serving
     it. Invalid input is generated only where the operation takes some (parameters or body)."""
     document = create_shop_app(Settings(environment=Environment.TEST, _env_file=None)).openapi()
-    cases = []
+    cases: list[Any] = []
     for path, item in document["paths"].items():
         for method, operation in item.items():
             takes_input = bool(operation.get("parameters") or operation.get("requestBody"))

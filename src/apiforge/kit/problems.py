@@ -8,6 +8,7 @@ from typing import Any, cast
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -101,7 +102,28 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
     )
 
 
+# Database failures that are not bugs: a constraint only the commit could check (a concurrent
+# writer won) is a conflict to retry; no connection in time, or a lock/statement timeout, is
+# an outage to retry later. Anything else from the database stays a logged 500.
+_DATABASE_ERRORS: tuple[tuple[type[Exception], int, str, str], ...] = (
+    (sa_exc.IntegrityError, 409, "db.conflict", "The change conflicts with another; retry."),
+    (sa_exc.TimeoutError, 503, "db.unavailable", "No database connection was free in time."),
+    (sa_exc.OperationalError, 503, "db.unavailable", "The database did not answer in time."),
+)
+
+
+def _database_handler(status: int, code: str, detail: str) -> Any:
+    async def handle(request: Request, exc: Exception) -> Response:
+        logger.warning("database error answered %s %s: %s", status, code, type(exc).__name__)
+        headers = {"Retry-After": "1"} if status == 503 else None
+        return problem_response(status=status, code=code, detail=detail, headers=headers)
+
+    return handle
+
+
 def install_problem_handlers(app: FastAPI) -> None:
+    for error, status, code, detail in _DATABASE_ERRORS:
+        app.add_exception_handler(error, _database_handler(status, code, detail))
     app.add_exception_handler(AppError, _on_app_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)

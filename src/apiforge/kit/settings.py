@@ -14,6 +14,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # `make run` needs no set-up, refused in production.
 DEVELOPMENT_SECRET_KEY = "apiforge-development-secret-key-do-not-use-in-production"  # noqa: S105  # public by design; refused in production
 MIN_SECRET_KEY_BYTES = 32
+_DIGEST_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
+# OWASP's equivalent argon2id minimums as (memory KiB, time cost); any one of them will do.
+OWASP_ARGON2_MINIMUMS = ((47104, 1), (19456, 2), (12288, 3), (9216, 4), (7168, 5))
 
 
 class Environment(StrEnum):
@@ -86,17 +89,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _secure_defaults(self) -> Self:
         if self.environment is Environment.PRODUCTION:
-            key = self.secret_key.get_secret_value() if self.secret_key else ""
-            if not key or key == DEVELOPMENT_SECRET_KEY:
-                raise ValueError(
-                    "APIFORGE_SECRET_KEY must be set to a random value in production "
-                    "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
-                )
-            if len(key.encode()) < MIN_SECRET_KEY_BYTES:
-                raise ValueError(
-                    f"APIFORGE_SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes "
-                    "in production"
-                )
+            self._check_production()
         elif self.secret_key is None:
             self.secret_key = SecretStr(DEVELOPMENT_SECRET_KEY)
         if (
@@ -108,6 +101,30 @@ class Settings(BaseSettings):
                 update={"argon2_memory_kib": 64, "argon2_time_cost": 1, "argon2_parallelism": 1}
             )
         return self
+
+    def _check_production(self) -> None:
+        key = self.secret_key.get_secret_value() if self.secret_key else ""
+        if not key or key == DEVELOPMENT_SECRET_KEY:
+            raise ValueError(
+                "APIFORGE_SECRET_KEY must be set to a random value in production "
+                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        # An HMAC key shorter than the digest weakens it (RFC 7518 section 3.2).
+        needed = max(MIN_SECRET_KEY_BYTES, _DIGEST_BYTES[self.auth.algorithm])
+        if len(key.encode()) < needed:
+            raise ValueError(
+                f"APIFORGE_SECRET_KEY must be at least {needed} bytes in production "
+                f"with {self.auth.algorithm}"
+            )
+        auth = self.auth
+        if not any(
+            auth.argon2_memory_kib >= memory and auth.argon2_time_cost >= time_cost
+            for memory, time_cost in OWASP_ARGON2_MINIMUMS
+        ):
+            raise ValueError(
+                "argon2 parameters below OWASP's minimum (e.g. m=19456 KiB with t=2) are "
+                "refused in production"
+            )
 
     @property
     def docs_enabled(self) -> bool:

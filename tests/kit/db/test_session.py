@@ -147,9 +147,10 @@ async def test_control_a_default_scope_session_commits_too_late(uow: UnitOfWork)
 async def test_commit_failure_is_an_error_answer_not_the_201(uow: UnitOfWork) -> None:
     response = await uow.client.post("/items", params={"parent_id": 999})
     assert events == ["handler returned"]  # the handler succeeded; only COMMIT failed
-    assert response.status_code == 500
+    # A constraint only COMMIT could check is a conflict (retryable), never the handler's 201.
+    assert response.status_code == 409
     assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["code"] == "internal"
+    assert response.json()["code"] == "db.conflict"
     assert await uow.committed_rows() == 0
 
 
