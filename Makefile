@@ -8,8 +8,10 @@ SHELL := bash
 
 PYTHON ?= python3
 PORT ?= 8000
-# -n 2 measured fastest on the 2-core CI machine; PYTEST_ARGS adds options (e.g. -x, -k name).
+# Two xdist workers measured fastest on the 2-core machine (44 s against 55 s serial, ~1,000
+# tests); coverage costs ~10-20 % on top (COV= turns it off). PYTEST_ARGS adds e.g. -x or -k.
 PYTEST_WORKERS ?= 2
+COV ?= --cov
 PYTEST_ARGS ?=
 UV_VERSION := 0.13.9
 
@@ -71,7 +73,7 @@ lint: install
 
 test: install services lint
 	@set -a && source $(SERVICES_ENV) && set +a && \
-	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(COV) $(PYTEST_ARGS)
 
 fmt: install
 	$(BIN)/ruff format

@@ -1,5 +1,5 @@
-"""`apiforge serve` as a real process: the console entry point, Uvicorn with uvloop and
-httptools, and a clean exit on SIGINT."""
+"""`apiforge serve`: refused with one line when misconfigured; otherwise a real process (the
+module entry point, Uvicorn with uvloop and httptools) that answers and exits cleanly on SIGINT."""
 
 import signal
 import socket
@@ -9,6 +9,8 @@ import time
 
 import httpx
 import pytest
+
+from tests.cli.conftest import invoke
 
 STARTUP_TIMEOUT_SECONDS = 30
 
@@ -24,20 +26,16 @@ def _apiforge(*args: str) -> list[str]:
     return [sys.executable, "-m", "apiforge", *args]
 
 
-def test_serve_refuses_production_without_secret(clean_env: dict[str, str]) -> None:
-    env = clean_env | {"APIFORGE_ENVIRONMENT": "production"}
-    done = subprocess.run(  # noqa: S603  # our own interpreter and arguments
-        _apiforge("serve", "--port", str(_free_port())),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+@pytest.mark.usefixtures("clean_env")
+def test_serve_refuses_production_without_secret() -> None:
+    # In process: settings are checked before uvicorn.run, so nothing binds or blocks.
+    code, out, err = invoke(
+        ["serve", "--port", str(_free_port())], {"APIFORGE_ENVIRONMENT": "production"}
     )
-    assert done.returncode == 2
-    assert done.stdout == ""
-    assert done.stderr.startswith("apiforge: invalid settings: APIFORGE_SECRET_KEY must be set")
-    assert done.stderr.count("\n") == 1
+    assert code == 2
+    assert out == ""
+    assert err.startswith("apiforge: invalid settings: APIFORGE_SECRET_KEY must be set")
+    assert err.count("\n") == 1
 
 
 def _wait_until_live(url: str, process: subprocess.Popen[str]) -> httpx.Response:
