@@ -81,6 +81,6 @@ fmt: install
 
 clean:
 	@if [ -f scripts/services.sh ]; then bash scripts/services.sh stop; fi
-	rm -rf $(VENV) .services .mypy_cache .ruff_cache .pytest_cache .coverage .coverage.* \
-		htmlcov build dist
+	rm -rf $(VENV) .services .mypy_cache .ruff_cache .pytest_cache .hypothesis .import_linter_cache \
+		.coverage .coverage.* htmlcov build dist
 	find src tests -name __pycache__ -type d -prune -exec rm -rf {} +
