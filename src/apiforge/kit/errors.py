@@ -22,6 +22,9 @@ class AppError(Exception):
     status: ClassVar[int] = 500
     code: ClassVar[str] = "internal"
     title: ClassVar[str] = "Internal Server Error"
+    # True for the rare error whose side effects must outlive the failed request (revoking a
+    # stolen token family): the request's unit of work then commits instead of rolling back.
+    keep_changes: ClassVar[bool] = False
 
     def __init__(self, detail: str | None = None, *, extra: dict[str, Any] | None = None) -> None:
         self.detail = detail or self.title

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from apiforge.kit.errors import AppError
 from apiforge.kit.lifespan import app_state
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -24,6 +25,9 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
         try:
             yield session
             await session.commit()
+        except AppError as exc:
+            await (session.commit() if exc.keep_changes else session.rollback())
+            raise
         except BaseException:
             await session.rollback()
             raise

@@ -1,6 +1,5 @@
 """FastAPI wiring for accounts: the service per request, the signed-in user, the OAuth2 form."""
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -11,26 +10,18 @@ from apiforge.kit.auth.dependencies import CurrentPrincipal
 from apiforge.kit.db.session import DbSession
 from apiforge.kit.errors import ValidationFailedError
 from apiforge.kit.lifespan import app_state
-from apiforge.shop.accounts.errors import RefreshTokenReusedError
 from apiforge.shop.accounts.schemas import LoginRequest, UserRecord
 from apiforge.shop.accounts.service import AccountsService
 
 
-async def accounts_service(request: Request, session: DbSession) -> AsyncIterator[AccountsService]:
+async def accounts_service(request: Request, session: DbSession) -> AccountsService:
     state = app_state(request.app)
-    try:
-        yield AccountsService(
-            session, passwords=state.passwords, tokens=state.tokens, settings=state.settings.auth
-        )
-    except RefreshTokenReusedError:
-        # The family revocation must outlive the 401 it causes; the unit of work would roll it
-        # back with the request. Runs before the session's own exit (dependencies unwind in
-        # reverse), so what it commits is exactly the revocation.
-        await session.commit()
-        raise
+    return AccountsService(
+        session, passwords=state.passwords, tokens=state.tokens, settings=state.settings.auth
+    )
 
 
-Accounts = Annotated[AccountsService, Depends(accounts_service, scope="function")]
+Accounts = Annotated[AccountsService, Depends(accounts_service)]
 
 
 async def current_user(principal: CurrentPrincipal, accounts: Accounts) -> UserRecord:

@@ -24,6 +24,7 @@ class RefreshTokenReusedError(UnauthenticatedError):
     revoked. The revocation must be committed even though the request answers 401."""
 
     code = "auth.refresh_token_reused"
+    keep_changes = True
 
 
 class AccountUnavailableError(UnauthenticatedError):
