@@ -22,6 +22,10 @@ from apiforge.shop.migrations import MIGRATIONS_DIR
 from apiforge.shop.models import metadata
 from tests.factories import UserWithPassword, auth_headers, create_user
 
+# Loaded here rather than with `-p` so that coverage, which starts before conftests load,
+# also measures the kit modules the plugin imports.
+pytest_plugins = ["apiforge.kit.testing.plugin"]
+
 BACKENDS = ["sqlite", "postgres"]
 
 
