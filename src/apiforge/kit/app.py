@@ -8,6 +8,7 @@ from fastapi import APIRouter, FastAPI
 
 from apiforge.kit.docs import install_docs
 from apiforge.kit.health import health_router
+from apiforge.kit.heap import freeze_startup_heap
 from apiforge.kit.lifespan import StartupHook, build_lifespan
 from apiforge.kit.logs import configure_logging
 from apiforge.kit.middleware import install_middleware
@@ -31,7 +32,8 @@ def create_app(
         title=title,
         version=version,
         description=description,
-        lifespan=build_lifespan(settings, on_startup),
+        # The heap is frozen last, after the service's own start-up work.
+        lifespan=build_lifespan(settings, [*(on_startup or []), freeze_startup_heap]),
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if docs else None,

@@ -57,3 +57,30 @@ async def test_unknown_account_is_false_but_costs_a_real_verify(
 
 async def test_verify_with_the_dummy_password_and_no_hash_is_still_false() -> None:
     assert await HASHER.verify("apiforge-timing-equaliser", None) is False
+
+
+async def test_concurrent_hashes_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A login flood queues for the limiter instead of occupying every core."""
+    import asyncio
+    import threading
+    import time
+
+    hasher = PasswordHasher(
+        AuthSettings(argon2_memory_kib=64, argon2_time_cost=1), max_concurrent=2
+    )
+    running, peak, lock = 0, 0, threading.Lock()
+    real_hash = PasswordHash.hash
+
+    def slow_hash(self: PasswordHash, password: str, **kwargs: Any) -> str:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(0.02)
+        with lock:
+            running -= 1
+        return real_hash(self, password, **kwargs)
+
+    monkeypatch.setattr(PasswordHash, "hash", slow_hash)
+    await asyncio.gather(*(hasher.hash(f"password {i}") for i in range(8)))
+    assert peak == 2

@@ -1,6 +1,10 @@
-"""argon2id password hashing through pwdlib, run in a worker thread so a login never blocks the
-event loop. Not for: tokens."""
+"""argon2id password hashing through pwdlib, run in worker threads so a login never blocks the
+event loop, and at most `max_concurrent` at a time so a login flood queues instead of taking
+every core from the reads. Not for: tokens."""
 
+import os
+
+import anyio
 import anyio.to_thread
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
@@ -8,8 +12,14 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from apiforge.kit.settings import AuthSettings
 
 
+def default_hash_concurrency() -> int:
+    """Half the cores (at least one): argon2 is CPU-bound, the other half keeps serving."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
 class PasswordHasher:
-    def __init__(self, settings: AuthSettings) -> None:
+    def __init__(self, settings: AuthSettings, *, max_concurrent: int | None = None) -> None:
+        self._limiter = anyio.CapacityLimiter(max_concurrent or default_hash_concurrency())
         self._hash = PasswordHash(
             (
                 Argon2Hasher(
@@ -24,11 +34,13 @@ class PasswordHasher:
         self._dummy_hash = self._hash.hash("apiforge-timing-equaliser")
 
     async def hash(self, password: str) -> str:
-        return await anyio.to_thread.run_sync(self._hash.hash, password)
+        return await anyio.to_thread.run_sync(self._hash.hash, password, limiter=self._limiter)
 
     async def verify(self, password: str, password_hash: str | None) -> bool:
         target = password_hash or self._dummy_hash
-        ok = await anyio.to_thread.run_sync(self._hash.verify, password, target)
+        ok = await anyio.to_thread.run_sync(
+            self._hash.verify, password, target, limiter=self._limiter
+        )
         # bool(), not `is not None`: an empty hash (an account without a password) took the
         # dummy path too, and the dummy's public password must not open it.
         return ok and bool(password_hash)
