@@ -1,0 +1,76 @@
+"""Per-path body allowances: `BodyLimitMiddleware(overrides=...)` and `allow_body_sizes`."""
+
+import pytest
+from fastapi import FastAPI
+from starlette.exceptions import HTTPException
+
+from apiforge.kit.middleware import BodyLimitMiddleware, allow_body_sizes
+from apiforge.kit.problems import PROBLEM_CONTENT_TYPE
+from tests.kit.apps import call_asgi, http_scope, kit_app, responder
+
+LIMIT = 100
+BIG_PATH = "/import"
+
+
+def limited() -> BodyLimitMiddleware:
+    return BodyLimitMiddleware(responder(), max_bytes=LIMIT, overrides={BIG_PATH: 10 * LIMIT})
+
+
+def declared(size: int) -> list[tuple[bytes, bytes]]:
+    return [(b"content-length", str(size).encode())]
+
+
+async def test_an_overridden_path_takes_more_than_the_global_limit() -> None:
+    exchange = await call_asgi(
+        limited(), http_scope(declared(5 * LIMIT), "POST", BIG_PATH), [b"a" * 5 * LIMIT]
+    )
+
+    assert exchange.status == 200
+
+
+async def test_an_overridden_path_still_has_its_own_limit_declared_or_streamed() -> None:
+    declared_over = await call_asgi(
+        limited(), http_scope(declared(10 * LIMIT + 1), "POST", BIG_PATH)
+    )
+    with pytest.raises(HTTPException) as streamed_over:  # FastAPI renders it as the 413
+        await call_asgi(limited(), http_scope((), "POST", BIG_PATH), [b"a" * 600, b"a" * 401])
+
+    assert declared_over.status == 413
+    assert declared_over.header(b"content-type") == [PROBLEM_CONTENT_TYPE.encode()]
+    assert b"1000 bytes" in declared_over.body
+    assert streamed_over.value.status_code == 413
+
+
+async def test_other_paths_keep_the_global_limit() -> None:
+    exchange = await call_asgi(
+        limited(), http_scope(declared(LIMIT + 1), "POST", BIG_PATH + "/other")
+    )
+
+    assert exchange.status == 413
+
+
+def _body_limit_kwargs(app: FastAPI) -> dict[str, object]:
+    (entry,) = [m for m in app.user_middleware if m.cls is BodyLimitMiddleware]  # type: ignore[comparison-overlap]  # Starlette types cls as a factory
+    return dict(entry.kwargs)
+
+
+def test_allow_body_sizes_adds_overrides_to_an_app_from_create_app(sqlite_url: str) -> None:
+    app = kit_app(sqlite_url, max_body_bytes=2048)
+
+    allow_body_sizes(app, {"/a": 4096})
+    allow_body_sizes(app, {"/b": 8192})
+
+    assert _body_limit_kwargs(app) == {"max_bytes": 2048, "overrides": {"/a": 4096, "/b": 8192}}
+
+
+def test_allow_body_sizes_refuses_once_the_stack_is_built(sqlite_url: str) -> None:
+    app = kit_app(sqlite_url)
+    app.middleware_stack = app.build_middleware_stack()
+
+    with pytest.raises(RuntimeError, match="already built"):
+        allow_body_sizes(app, {"/a": 4096})
+
+
+def test_allow_body_sizes_needs_the_body_limit_middleware() -> None:
+    with pytest.raises(RuntimeError, match="no BodyLimitMiddleware"):
+        allow_body_sizes(FastAPI(), {"/a": 4096})
