@@ -4,6 +4,16 @@ else is internal and may move (a test keeps this list honest)."""
 from apiforge.kit.app import create_app
 from apiforge.kit.auth import AccessTokenCodec, PasswordHasher, Principal
 from apiforge.kit.auth.dependencies import CurrentPrincipal, current_principal, require_roles
+from apiforge.kit.cache import (
+    CacheBackend,
+    CacheStats,
+    MemoryCache,
+    RedisCache,
+    RenderedJson,
+    TieredCache,
+    cached_json,
+    public_max_age,
+)
 from apiforge.kit.db.base import Base, CreatedAt, IdPk, UTCDateTime
 from apiforge.kit.db.database import Database
 from apiforge.kit.db.session import DbSession, after_commit
@@ -27,6 +37,8 @@ __all__ = [
     "AppError",
     "AppState",
     "Base",
+    "CacheBackend",
+    "CacheStats",
     "ConflictError",
     "CreatedAt",
     "CurrentPrincipal",
@@ -34,6 +46,7 @@ __all__ = [
     "DbSession",
     "Environment",
     "IdPk",
+    "MemoryCache",
     "MoneyMinor",
     "NotFoundError",
     "Page",
@@ -41,18 +54,23 @@ __all__ = [
     "PermissionDeniedError",
     "Principal",
     "RateLimitedError",
+    "RedisCache",
+    "RenderedJson",
     "ServiceUnavailableError",
     "Settings",
+    "TieredCache",
     "UTCDateTime",
     "UnauthenticatedError",
     "ValidationFailedError",
     "after_commit",
     "app_state",
+    "cached_json",
     "create_app",
     "current_principal",
     "decode_cursor",
     "encode_cursor",
     "format_minor",
     "parse_money",
+    "public_max_age",
     "require_roles",
 ]

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from apiforge.kit.auth.passwords import PasswordHasher
 from apiforge.kit.auth.tokens import AccessTokenCodec
+from apiforge.kit.cache import CacheBackend, build_cache
 from apiforge.kit.db.database import Database
 from apiforge.kit.settings import Settings
 
@@ -26,6 +27,7 @@ class AppState:
     tokens: AccessTokenCodec
     passwords: PasswordHasher
     redis: "Redis | None" = None
+    cache: CacheBackend | None = None  # None when settings.cache.enabled is false
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -54,19 +56,29 @@ def build_lifespan(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = Database.from_url(settings.database_url, settings.db)
         redis = _redis_client(settings) if settings.redis_url else None
+        cache = (
+            build_cache(settings.cache, redis, timeout=settings.redis.socket_timeout)
+            if settings.cache.enabled
+            else None
+        )
         state = AppState(
             settings=settings,
             database=database,
             tokens=AccessTokenCodec(settings.auth, settings.signing_key),
             passwords=PasswordHasher(settings.auth),
             redis=redis,
+            cache=cache,
         )
         app.state.apiforge = state
         try:
+            if cache is not None:
+                await cache.start()
             for hook in on_startup or ():
                 await hook(state)
             yield
         finally:
+            if cache is not None:
+                await cache.aclose()
             if redis is not None:
                 await redis.aclose()
             await database.dispose()

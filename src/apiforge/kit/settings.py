@@ -60,6 +60,20 @@ class HealthSettings(BaseModel):
     check_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
 
 
+class CacheSettings(BaseModel):
+    """The application cache. With `APIFORGE_REDIS_URL` it is two-level (a short in-process
+    L1 over Redis, kept coherent by pub/sub on `channel`); without, in-process only. The L1
+    TTL is how stale another process's L1 can be if it misses an invalidation message."""
+
+    enabled: bool = True
+    l1_max_entries: int = Field(default=10_000, ge=1)
+    l1_ttl_seconds: float = Field(default=5.0, gt=0, le=3600)
+    default_ttl_seconds: float = Field(default=60.0, gt=0)
+    key_prefix: str = Field(default="apiforge:cache:", min_length=1)
+    # Pub/sub channels ignore Redis's logical databases: give each deployment its own.
+    channel: str = Field(default="apiforge:cache:invalidations", min_length=1)
+
+
 class Settings(BaseSettings):
     """All of apiforge's configuration. Production is the default: secure unless told otherwise."""
 
@@ -85,6 +99,7 @@ class Settings(BaseSettings):
     redis: RedisSettings = RedisSettings()
     auth: AuthSettings = AuthSettings()
     health: HealthSettings = HealthSettings()
+    cache: CacheSettings = CacheSettings()
 
     @model_validator(mode="after")
     def _secure_defaults(self) -> Self:

@@ -1,0 +1,27 @@
+"""Builds the configured cache from settings (the lifespan calls this). Not for: tests that
+want a specific backend (construct it directly)."""
+
+from typing import TYPE_CHECKING
+
+from apiforge.kit.cache.memory import MemoryCache
+from apiforge.kit.cache.protocol import CacheBackend
+from apiforge.kit.cache.redis_cache import RedisCache
+from apiforge.kit.cache.tiered import TieredCache
+from apiforge.kit.settings import CacheSettings
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+
+def build_cache(
+    settings: CacheSettings, redis: "Redis | None", *, timeout: float = 1.0
+) -> CacheBackend:
+    """A MemoryCache without Redis, else a TieredCache whose L1 hears invalidations on
+    `settings.channel`. Call `start()` before serving and `aclose()` at shutdown."""
+    l1 = MemoryCache(max_entries=settings.l1_max_entries, name="l1")
+    if redis is None:
+        return l1
+    l2 = RedisCache(
+        redis, prefix=settings.key_prefix, channel=settings.channel, timeout=timeout, name="l2"
+    )
+    return TieredCache(l1, l2, l1_ttl=settings.l1_ttl_seconds, name="cache")
