@@ -2,6 +2,7 @@
 # their Debian packages, which scripts/services.sh starts or installs).
 #   make run [PORT=8001]   serve the shop on SQLite in development mode, with demo data
 #   make test              format check, lint, types, import contracts, then the tests
+#   make bench             the shop against the bare FastAPI baseline (BENCHMARKS.md)
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -21,7 +22,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SERVICES_ENV := .services/env
 
-.PHONY: help install lock run services test lint fmt clean
+.PHONY: help install lock run services test lint fmt clean bench
 
 help:
 	@echo "make run [PORT=8000]  serve the shop with demo data at http://127.0.0.1:\$$PORT"
@@ -30,6 +31,7 @@ help:
 	@echo "make install          create/update .venv from requirements.lock"
 	@echo "make lock             re-resolve requirements.lock from pyproject.toml"
 	@echo "make services         make sure PostgreSQL and Redis answer for the tests"
+	@echo "make bench            benchmark every scenario (BENCH_ARGS=\"catalog --duration 5s\")"
 	@echo "make clean            stop throwaway services, remove .venv and caches"
 
 $(BIN)/python:
@@ -74,6 +76,20 @@ lint: install
 test: install services lint
 	@set -a && source $(SERVICES_ENV) && set +a && \
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(COV) $(PYTEST_ARGS)
+
+# wrk from Debian when missing (as root with apt-get); then every scenario in bench/scenarios
+# against PostgreSQL and Redis from scripts/services.sh. Results land in bench/results/.
+BENCH_ARGS ?=
+bench: install services
+	@command -v wrk >/dev/null || { \
+		[[ $$(id -u) == 0 ]] && command -v apt-get >/dev/null || \
+			{ echo "make bench needs wrk: install it (Debian: apt-get install wrk)"; exit 1; }; \
+		echo "bench: installing wrk with apt-get"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk; }
+	@set -a && source $(SERVICES_ENV) && set +a && \
+	APIFORGE_REDIS_URL=$${APIFORGE_REDIS_URL:-$$APIFORGE_TEST_REDIS_URL} \
+	$(BIN)/apiforge bench $(BENCH_ARGS)
 
 fmt: install
 	$(BIN)/ruff format

@@ -3,6 +3,7 @@ hands it to the shop or the kit, and turns a configuration error into one line a
 
 import typer
 
+from apiforge.cli.bench import bench
 from apiforge.cli.db import db_app
 from apiforge.cli.serve import serve
 
@@ -16,6 +17,7 @@ app = typer.Typer(
 )
 app.command()(serve)
 app.add_typer(db_app, name="db")
+app.command()(bench)
 
 
 def main() -> None:

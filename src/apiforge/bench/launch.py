@@ -1,0 +1,114 @@
+"""A whole bench run: start (or reach) the targets, run each scenario against them, and stamp
+every result with the versions and the machine it was measured on."""
+
+import asyncio
+import contextlib
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from apiforge.bench.machine import machine, versions
+from apiforge.bench.results import BASELINE
+from apiforge.bench.runner import Options, Progress, Target, run_scenario
+from apiforge.bench.scenario import Scenario
+from apiforge.bench.services import ensure_postgres_database, postgres_version, redis_answers
+from apiforge.bench.targets import (
+    LOAD_CORE,
+    SERVER_CORE,
+    Server,
+    baseline_server,
+    can_pin,
+    prepare_shop_database,
+    shop_server,
+)
+
+
+@dataclass
+class BenchConfig:
+    scenarios: list[Scenario]
+    options: Options = field(default_factory=Options)
+    shop_url: str | None = None
+    baseline_url: str | None = None
+    workers: int = 1
+    database_url: str | None = None
+    postgres_admin_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+    redis_url: str | None = "redis://127.0.0.1:6379"
+    seed_products: int = 10_000
+    pin: bool = True
+
+
+def wrk_version() -> str | None:
+    try:
+        done = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False)  # noqa: S607  # wrk from the PATH, as the run uses it
+    except OSError:
+        return None
+    match = re.search(r"wrk (\S+)", done.stdout or done.stderr)
+    return match.group(1) if match else None
+
+
+@contextlib.contextmanager
+def _pinned_to(core: int | None) -> Iterator[None]:
+    """This process (the open-loop generator) on the load core for the run."""
+    if core is None:
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {core})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+def _shop_database(config: BenchConfig, progress: Progress) -> str:
+    url = config.database_url
+    if url is None:
+        url = asyncio.run(ensure_postgres_database(config.postgres_admin_url))
+    progress.step("shop database: migrate and seed")
+    report = prepare_shop_database(
+        url, products=config.seed_products, demo_password=config.options.demo_password
+    )
+    progress.step(f"  {report.splitlines()[0] if report else 'seeded'}")
+    return url
+
+
+def run_bench(config: BenchConfig, progress: Progress) -> list[dict[str, Any]]:
+    pin = config.pin and can_pin()
+    server_core = SERVER_CORE if pin else None
+    config.options.load_core = LOAD_CORE if pin else None
+    postgres: str | None = None
+    with contextlib.ExitStack() as stack:
+        baseline: Server | str = config.baseline_url or baseline_server(server_core)
+        if isinstance(baseline, Server):
+            progress.step("starting the baseline (bare FastAPI on Uvicorn)")
+            # Started now, awaited later: it boots while the shop's database is prepared.
+            stack.callback(baseline.stop)
+            baseline.start()
+        shop_url = config.shop_url
+        if shop_url is None:
+            database_url = _shop_database(config, progress)
+            postgres = asyncio.run(postgres_version(database_url))
+            redis = config.redis_url
+            if redis and not asyncio.run(redis_answers(redis)):
+                progress.step(f"Redis at {redis} does not answer: the shop runs without it")
+                redis = None
+            progress.step(f"starting the shop (apiforge serve --workers {config.workers})")
+            shop = shop_server(
+                server_core, database_url=database_url, redis_url=redis, workers=config.workers
+            )
+            shop_url = stack.enter_context(shop).url
+        baseline_url = baseline if isinstance(baseline, str) else baseline.ready()
+        targets = [Target(BASELINE, baseline_url), Target("shop", shop_url)]
+        docs = []
+        stamp_versions = versions(postgres=postgres, wrk=wrk_version())
+        stamp_machine = machine(pinning=pin) | {"shop_workers": config.workers}
+        with _pinned_to(config.options.load_core):
+            for scenario in config.scenarios:
+                result = run_scenario(scenario, targets, config.options, progress)
+                result.versions = stamp_versions
+                result.machine = stamp_machine
+                docs.append(result.to_json())
+    return docs

@@ -1,0 +1,127 @@
+"""A scenario's results: per target, the closed-loop rounds and their medians, the open-loop
+run, the ratio to the baseline and the SLO verdict, as one JSON-ready document."""
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Self
+
+from apiforge.bench.openloop import OpenLoopResult
+from apiforge.bench.scenario import Scenario
+from apiforge.bench.stats import Verdict, median, median_of, ratio, slo_verdict
+from apiforge.bench.wrk import WrkResult
+
+BASELINE = "baseline"
+
+
+def _verdict_json(verdict: Verdict | None) -> dict[str, Any] | None:
+    """As it will read back from JSON (reasons a list), so files and memory agree."""
+    return None if verdict is None else asdict(verdict) | {"reasons": list(verdict.reasons)}
+
+
+@dataclass
+class TargetRun:
+    name: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    rounds: list[WrkResult] = field(default_factory=list)
+    open_loop: OpenLoopResult | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rps(self) -> float:
+        return median([r.rps for r in self.rounds])
+
+    def summary(self, baseline_rps: float | None, scenario: Scenario) -> dict[str, Any]:
+        requests = sum(r.requests for r in self.rounds)
+        errors: dict[str, int] = {}
+        for r in self.rounds:
+            for kind, count in r.errors.items():
+                errors[kind] = errors.get(kind, 0) + count
+        non_2xx = sum(r.non_2xx for r in self.rounds)
+        error_count = sum(r.error_count for r in self.rounds)
+        verdict = self.verdict(scenario)
+        return {
+            "url": self.url,
+            "rps": self.rps,
+            "rps_rounds": [r.rps for r in self.rounds],
+            "latency_ms": median_of([r.latency_ms for r in self.rounds]),
+            "requests": requests,
+            "errors": errors,
+            "non_2xx": non_2xx,
+            "error_rate": error_count / requests if requests else (1.0 if self.rounds else 0.0),
+            "ratio_to_baseline": ratio(self.rps, baseline_rps) if baseline_rps else None,
+            "rounds": [asdict(r) | {"rps": r.rps} for r in self.rounds],
+            "open_loop": None if self.open_loop is None else asdict(self.open_loop),
+            "slo": _verdict_json(verdict),
+            "notes": self.notes,
+        }
+
+    def verdict(self, scenario: Scenario) -> Verdict | None:
+        """At the stated rate (open loop) when it ran, else from the closed-loop medians."""
+        slo = scenario.slo
+        if self.open_loop is not None:
+            ol = self.open_loop
+            p50, p99, rate = ol.latency_ms["p50"], ol.latency_ms["p99"], ol.error_rate
+        elif self.rounds:
+            latency = median_of([r.latency_ms for r in self.rounds])
+            p50, p99 = latency.get("p50", 0.0), latency.get("p99", 0.0)
+            rate = median([r.error_rate for r in self.rounds])
+        else:
+            return None
+        return slo_verdict(
+            p50_ms=p50, p99_ms=p99, error_rate=rate, max_p50_ms=slo.p50_ms,
+            max_p99_ms=slo.p99_ms, max_error_rate=slo.max_error_rate,
+        )  # fmt: skip
+
+
+@dataclass
+class ScenarioResult:
+    scenario: Scenario
+    started_at: datetime
+    settings: dict[str, Any]
+    targets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    verdict: dict[str, Any] | None = None
+    versions: dict[str, str | None] = field(default_factory=dict)
+    machine: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def start(
+        cls, scenario: Scenario, rounds: int, duration: float, connections: int, threads: int,
+        warmup: float,
+    ) -> Self:  # fmt: skip
+        settings = {
+            "rounds": rounds, "duration_s": duration, "connections": connections,
+            "threads": threads, "warmup_s": warmup, "rate": scenario.rate,
+            "open_duration_s": scenario.open_duration,
+            "open_connections": scenario.open_connections, "wrk_timeout_s": 15,
+        }  # fmt: skip
+        return cls(scenario, datetime.now(UTC), settings)
+
+    def finish(self, runs: list[TargetRun]) -> None:
+        by_name = {r.name: r for r in runs}
+        baseline = by_name.get(BASELINE)
+        baseline_rps = baseline.rps if baseline is not None and baseline.rounds else None
+        self.targets = {r.name: r.summary(baseline_rps, self.scenario) for r in runs}
+        # The verdict is the measured service's: the first target that is not the baseline.
+        judged = next((r for r in runs if r.name != BASELINE), runs[0] if runs else None)
+        verdict = None if judged is None else _verdict_json(judged.verdict(self.scenario))
+        if judged is not None and verdict is not None:
+            self.verdict = {"target": judged.name} | verdict
+
+    def to_json(self) -> dict[str, Any]:
+        s = self.scenario
+        return {
+            "scenario": s.name,
+            "description": s.description,
+            "started_at": self.started_at.isoformat(timespec="seconds"),
+            "settings": self.settings,
+            "endpoints": [
+                {"name": r.name, "method": r.method, "path": r.path, "weight": r.weight}
+                for r in s.requests
+            ],
+            "slo": s.slo.model_dump(),
+            "targets": self.targets,
+            "verdict": self.verdict,
+            "versions": self.versions,
+            "machine": self.machine,
+        }

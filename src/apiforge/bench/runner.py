@@ -1,0 +1,170 @@
+"""Runs scenarios against targets: set-up, then A B A B closed-loop rounds with wrk (each
+after a short warm-up), then the open-loop latency run, with a line of progress per step.
+
+Targets are already running (their URLs): starting them is the CLI's job, so tests can run
+the same code against servers they start themselves.
+"""
+
+import asyncio
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from apiforge.bench.openloop import OpenLoopResult, run_open_loop
+from apiforge.bench.results import ScenarioResult, TargetRun
+from apiforge.bench.scenario import ConcreteRequest, Scenario, weighted_mix
+from apiforge.bench.session import prepare
+from apiforge.bench.wrk import WrkResult, lua_script, parse_wrk_output, wrk_command
+
+WRK_GRACE_S = 30
+
+
+class Progress:
+    """One line per step, prefixed with the time since the run started."""
+
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
+        self.stream = stream
+        self.started = time.monotonic()
+
+    def step(self, message: str) -> None:
+        elapsed = time.monotonic() - self.started
+        print(f"[{elapsed:7.1f}s] {message}", file=self.stream, flush=True)
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    url: str
+
+
+@dataclass
+class Options:
+    rounds: int = 2
+    duration: float | None = None
+    connections: int | None = None
+    threads: int | None = None
+    warmup: float | None = None
+    closed_loop: bool = True
+    open_loop: bool = True
+    load_core: int | None = None
+    demo_password: str = "apiforge-demo"  # noqa: S105  # the seed's public demo password
+    notes: list[str] = field(default_factory=list)
+
+
+def run_wrk(
+    url: str, script: Path, *, connections: int, threads: int, duration: float, core: int | None
+) -> WrkResult:
+    command = wrk_command(
+        url, str(script), connections=connections, threads=threads, duration=duration
+    )
+    if core is not None:
+        command = ["taskset", "--cpu-list", str(core), *command]
+    done = subprocess.run(  # noqa: S603  # our own argv
+        command, capture_output=True, text=True, check=False, timeout=duration + WRK_GRACE_S
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip() or done.stdout}")
+    return parse_wrk_output(done.stdout)
+
+
+def wrk_available() -> bool:
+    return shutil.which("wrk") is not None
+
+
+@dataclass(frozen=True)
+class _Load:
+    """The closed-loop settings of one scenario run (options over the scenario's own)."""
+
+    duration: float
+    connections: int
+    threads: int
+    warmup: float
+    core: int | None
+
+    def wrk(self, target: Target, script: Path, duration: float) -> WrkResult:
+        return run_wrk(
+            target.url, script, connections=self.connections, threads=self.threads,
+            duration=duration, core=self.core,
+        )  # fmt: skip
+
+
+def run_scenario(
+    scenario: Scenario, targets: list[Target], options: Options, progress: Progress
+) -> ScenarioResult:
+    load = _Load(
+        duration=options.duration or scenario.duration,
+        connections=options.connections or scenario.connections,
+        threads=options.threads or scenario.threads,
+        warmup=scenario.warmup if options.warmup is None else options.warmup,
+        core=options.load_core,
+    )
+    result = ScenarioResult.start(
+        scenario, options.rounds, load.duration, load.connections, load.threads, load.warmup
+    )
+    mix = weighted_mix(scenario)
+    runs = {t.name: TargetRun(t.name, t.url) for t in targets}
+    with tempfile.TemporaryDirectory(prefix="apiforge-bench-lua-") as tmp:
+        scripts: dict[str, Path] = {}
+        for target in targets:
+            progress.step(f"{scenario.name}: set-up on {target.name}")
+            prepared = prepare(target.url, scenario, options.demo_password)
+            runs[target.name].headers = prepared.headers
+            runs[target.name].notes.extend(prepared.notes)
+            scripts[target.name] = Path(tmp) / f"{target.name}.lua"
+            scripts[target.name].write_text(lua_script(mix, prepared.headers))
+        # A B A B: drift in the machine (other load, thermal) spreads over both targets.
+        for round_no in range(1, options.rounds + 1 if options.closed_loop else 1):
+            for target in targets:
+                if load.warmup > 0:
+                    load.wrk(target, scripts[target.name], load.warmup)
+                outcome = load.wrk(target, scripts[target.name], load.duration)
+                runs[target.name].rounds.append(outcome)
+                _report_round(f"round {round_no} {target.name}", outcome, progress)
+    if options.open_loop and scenario.rate > 0:
+        for target in targets:
+            progress.step(
+                f"{scenario.name}: open loop on {target.name}, "
+                f"{scenario.rate:g} req/s for {scenario.open_duration:g} s"
+            )
+            open_result = _open(target, runs[target.name], scenario, mix)
+            runs[target.name].open_loop = open_result
+            _report_open(open_result, progress)
+    result.finish(list(runs.values()))
+    return result
+
+
+def _report_round(label: str, outcome: WrkResult, progress: Progress) -> None:
+    lat = outcome.latency_ms
+    progress.step(
+        f"  {label}: {outcome.rps:,.0f} req/s, p50 {lat.get('p50', 0):.2f} ms, "
+        f"p99 {lat.get('p99', 0):.2f} ms, errors {outcome.error_count}"
+    )
+
+
+def _open(
+    target: Target, run: TargetRun, scenario: Scenario, mix: list[ConcreteRequest]
+) -> OpenLoopResult:
+    return asyncio.run(
+        run_open_loop(
+            target.url,
+            mix,
+            rate=scenario.rate,
+            duration=scenario.open_duration,
+            connections=scenario.open_connections,
+            headers=run.headers,
+        )
+    )
+
+
+def _report_open(result: OpenLoopResult, progress: Progress) -> None:
+    behind = " (generator fell behind: figures are upper bounds)" if result.fell_behind else ""
+    lat = result.latency_ms
+    progress.step(
+        f"  open loop: p50 {lat['p50']:.2f} ms, p99 {lat['p99']:.2f} ms, "
+        f"errors {result.non_2xx + result.errors}/{result.sent}{behind}"
+    )

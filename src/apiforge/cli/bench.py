@@ -1,0 +1,86 @@
+"""`apiforge bench`: the shop against the bare FastAPI baseline, in one run, with reports."""
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from apiforge.bench.launch import BenchConfig, run_bench
+from apiforge.bench.report import write_reports
+from apiforge.bench.runner import Options, Progress
+from apiforge.bench.scenario import discover, parse_duration
+
+DEFAULT_SCENARIOS = Path("bench/scenarios")
+DEFAULT_OUT = Path("bench/results")
+
+
+def _seconds(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def bench(
+    scenarios: Annotated[
+        list[str] | None, typer.Argument(help="Scenario names (default: all).")
+    ] = None,
+    duration: Annotated[str | None, typer.Option(help="wrk run per round, e.g. 10s.")] = None,
+    connections: Annotated[int | None, typer.Option(min=1, help="wrk connections.")] = None,
+    threads: Annotated[int | None, typer.Option(min=1, help="wrk threads.")] = None,
+    rounds: Annotated[int, typer.Option(min=1, max=20, help="A B rounds.")] = 2,
+    warmup: Annotated[str | None, typer.Option(help="Warm-up per target and round.")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Shop workers.")] = 1,
+    shop_url: Annotated[str | None, typer.Option(help="Measure this shop (not started).")] = None,
+    baseline_url: Annotated[str | None, typer.Option(help="Use this baseline.")] = None,
+    out: Annotated[Path, typer.Option(help="Results directory.")] = DEFAULT_OUT,
+    scenarios_dir: Annotated[Path, typer.Option(help="Scenario files.")] = DEFAULT_SCENARIOS,
+    database_url: Annotated[
+        str | None,
+        typer.Option(envvar="APIFORGE_DATABASE_URL", help="Shop database (default: created)."),
+    ] = None,
+    postgres_admin_url: Annotated[
+        str,
+        typer.Option(envvar="APIFORGE_TEST_POSTGRES_URL", help="Server for the bench database."),
+    ] = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres",
+    redis_url: Annotated[
+        str | None, typer.Option(envvar="APIFORGE_REDIS_URL", help="Redis for the shop.")
+    ] = "redis://127.0.0.1:6379",
+    demo_password: Annotated[
+        str, typer.Option(envvar="APIFORGE_DEMO_PASSWORD", help="The demo users' password.")
+    ] = "apiforge-demo",  # noqa: S107  # the seed's public demo password
+    seed_products: Annotated[int, typer.Option(min=1, help="Products seeded.")] = 10_000,
+    closed_loop: Annotated[bool, typer.Option(help="Run the wrk throughput rounds.")] = True,
+    open_loop: Annotated[bool, typer.Option(help="Run the fixed-rate latency pass.")] = True,
+    pin: Annotated[bool, typer.Option(help="Pin server and load to separate cores.")] = True,
+) -> None:
+    """Benchmark the shop against a bare FastAPI baseline; write JSON, Markdown and HTML."""
+    if closed_loop and shutil.which("wrk") is None:
+        typer.echo(
+            "apiforge: wrk is not installed (Debian: apt-get install wrk, or make bench)", err=True
+        )
+        raise typer.Exit(2)
+    try:
+        chosen = discover(scenarios_dir, scenarios)
+    except (ValueError, OSError) as exc:
+        typer.echo(f"apiforge: {exc}", err=True)
+        raise typer.Exit(2) from None
+    options = Options(
+        rounds=rounds, duration=_seconds(duration), connections=connections, threads=threads,
+        warmup=_seconds(warmup), closed_loop=closed_loop, open_loop=open_loop,
+        demo_password=demo_password,
+    )  # fmt: skip
+    config = BenchConfig(
+        chosen, options, shop_url=shop_url, baseline_url=baseline_url, workers=workers,
+        database_url=database_url, postgres_admin_url=postgres_admin_url, redis_url=redis_url,
+        seed_products=seed_products, pin=pin,
+    )  # fmt: skip
+    started = datetime.now(UTC)
+    docs = run_bench(config, Progress())
+    written = write_reports(docs, out, started)
+    typer.echo(written["markdown"].read_text())
+    typer.echo(f"Results: {written['markdown'].parent} ({written['html'].name})")

@@ -1,0 +1,106 @@
+"""`apiforge bench` end to end, briefly: it starts the baseline and the shop (on SQLite, migrated
+and seeded), runs two tiny scenarios and writes the reports. One missing shop endpoint shows up
+as errors, not as a crash."""
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from apiforge.cli import app
+
+CATALOG = """
+description = "tiny reads"
+connections = 4
+duration = "1s"
+warmup = "0s"
+rate = 40
+open_duration = "1s"
+open_connections = 4
+[[requests]]
+name = "list"
+path = "/api/products"
+weight = 2
+[[requests]]
+name = "detail"
+path = "/api/products/{id}"
+ids = [1, 20]
+"""
+
+ORDERS = """
+description = "tiny writes, and an endpoint the shop may lack"
+auth = "customer"
+connections = 2
+duration = "1s"
+warmup = "0s"
+rate = 0
+[setup]
+restock = [1, 3]
+orders = 2
+[[requests]]
+name = "order"
+method = "POST"
+path = "/api/orders"
+body = '{"items": [{"product_id": {id}, "quantity": 1}]}'
+ids = [1, 3]
+[[requests]]
+name = "missing"
+path = "/api/no-such-endpoint"
+"""
+
+
+def _wrk_or_open_loop_only() -> list[str]:
+    if shutil.which("wrk") is not None:
+        return []
+    if os.environ.get("CI") == "true":
+        pytest.fail("wrk is not installed (apt-get install wrk; `make bench` installs it)")
+    return ["--no-closed-loop"]
+
+
+def test_a_tiny_run_end_to_end(tmp_path: Path) -> None:
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    (scenarios / "tiny_catalog.toml").write_text(CATALOG)
+    (scenarios / "tiny_orders.toml").write_text(ORDERS)
+    out = tmp_path / "results"
+    args = [
+        "bench", "--scenarios-dir", str(scenarios), "--out", str(out), "--rounds", "1",
+        "--database-url", f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}", "--redis-url", "",
+        "--demo-password", "bench-demo-password", "--seed-products", "20", "--no-pin",
+        *_wrk_or_open_loop_only(),
+    ]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    assert "## tiny_catalog:" in result.stdout
+
+    catalog = json.loads(next(out.glob("*-tiny_catalog.json")).read_text())
+    shop, baseline = catalog["targets"]["shop"], catalog["targets"]["baseline"]
+    assert shop["open_loop"]["statuses"] == {"200": 40}
+    assert shop["open_loop"]["per_endpoint"].keys() == {"list", "detail"}
+    assert catalog["machine"]["pinning"] is False
+    assert catalog["verdict"]["target"] == "shop"
+    if catalog["settings"]["rounds"] and shop["rounds"]:
+        assert shop["non_2xx"] == 0
+        assert baseline["ratio_to_baseline"] == 1.0
+        assert shop["ratio_to_baseline"] > 0
+
+    orders = json.loads(next(out.glob("*-tiny_orders.json")).read_text())
+    shop = orders["targets"]["shop"]
+    assert shop["notes"] == []  # restocked and placed the set-up orders as the demo users
+    if shop["rounds"]:
+        # Every other request 404s on the shop (and on the baseline): errors, not a crash.
+        assert shop["non_2xx"] > 0
+        assert shop["rps"] > 0  # the orders went through
+        assert orders["verdict"]["passed"] is False
+    assert len(list(out.glob("*-summary.html"))) == 1
+
+
+def test_an_unknown_scenario_is_exit_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["bench", "nope", "--scenarios-dir", str(tmp_path), "--no-closed-loop"]
+    )
+    assert result.exit_code == 2
+    assert "unknown scenario" in result.stderr

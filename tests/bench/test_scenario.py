@@ -1,0 +1,111 @@
+"""Scenario files: the shipped ones parse and validate; mistakes are refused with a reason."""
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from apiforge.bench.scenario import (
+    Scenario,
+    discover,
+    expand,
+    load_scenario,
+    parse_duration,
+    weighted_mix,
+)
+
+SCENARIOS = Path(__file__).parents[2] / "bench" / "scenarios"
+SHIPPED = {"catalog", "auth_mix", "checkout", "my_orders", "dashboard", "login"}
+
+
+def test_every_shipped_scenario_validates() -> None:
+    scenarios = {s.name: s for s in discover(SCENARIOS)}
+    assert set(scenarios) >= SHIPPED
+    assert scenarios["auth_mix"].auth == "customer"
+    assert [r.weight for r in scenarios["auth_mix"].requests] == [3, 2, 1]
+    assert scenarios["catalog"].slo.p99_ms == 200
+    assert scenarios["checkout"].setup.restock == (1, 50)
+    assert scenarios["my_orders"].setup.orders == 20
+    for scenario in scenarios.values():
+        assert scenario.rate > 0, scenario.name
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("10s", 10.0), ("500ms", 0.5), ("1m", 60.0), ("3", 3.0), (2, 2.0)]
+)
+def test_durations(text: str | int, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+def test_a_bad_duration_is_refused() -> None:
+    with pytest.raises(ValueError, match="not a duration"):
+        parse_duration("ten seconds")
+
+
+def _scenario(**overrides: object) -> Scenario:
+    data: dict[str, object] = {"name": "x", "requests": [{"name": "a", "path": "/api/a"}]}
+    return Scenario.model_validate(data | overrides)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"typo": 1}, "Extra inputs are not permitted"),
+        ({"requests": []}, "at least 1 item"),
+        ({"requests": [{"name": "a", "path": "/a"}, {"name": "a", "path": "/b"}]}, "unique"),
+        ({"requests": [{"name": "a", "path": "/a", "ids": [5, 1]}]}, "ids must be"),
+        ({"requests": [{"name": "a", "path": "no-slash"}]}, "should match pattern"),
+        ({"requests": [{"name": "a", "path": "/a", "method": "TRACE"}]}, "Input should be"),
+        ({"slo": {"p99_ms": 0}}, "greater than 0"),
+        ({"auth": "admin"}, "Input should be"),
+    ],
+)
+def test_mistakes_are_refused(overrides: dict[str, object], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        _scenario(**overrides)
+
+
+def test_the_file_name_is_the_default_name(tmp_path: Path) -> None:
+    path = tmp_path / "tiny.toml"
+    path.write_text('duration = "1s"\n[[requests]]\nname = "a"\npath = "/api/a"\n')
+    scenario = load_scenario(path)
+    assert scenario.name == "tiny"
+    assert scenario.duration == 1.0
+    with pytest.raises(ValueError, match="unknown scenario"):
+        discover(tmp_path, ["tiny", "nope"])
+
+
+def test_templates_are_filled_reproducibly() -> None:
+    spec = _scenario(
+        requests=[
+            {
+                "name": "order",
+                "method": "POST",
+                "path": "/api/products/{id}?q={term}",
+                "body": '{"product_id": {id}}',
+                "ids": [3, 5],
+                "terms": ["a", "b"],
+            }
+        ]
+    ).requests[0]
+    variants = expand(spec, count=10)
+    assert variants == expand(spec, count=10)
+    for v in variants:
+        product_id = int(v.path.split("/")[3].split("?")[0])
+        assert 3 <= product_id <= 5
+        assert v.body == f'{{"product_id": {product_id}}}'
+    assert {v.path.rsplit("=", 1)[1] for v in variants} == {"a", "b"}
+
+
+def test_the_mix_follows_the_weights() -> None:
+    scenario = _scenario(
+        requests=[
+            {"name": "list", "path": "/l", "weight": 3},
+            {"name": "detail", "path": "/d/{id}", "weight": 2, "ids": [1, 100]},
+            {"name": "search", "path": "/s", "weight": 1},
+        ]
+    )
+    counts = Counter(r.name for r in weighted_mix(scenario))
+    assert counts["list"] == 3 * counts["search"]
+    assert counts["detail"] == 2 * counts["search"]
