@@ -2,6 +2,7 @@
 and loader errors."""
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 
@@ -24,6 +25,14 @@ class Loads:
         if self.error is not None:
             raise self.error
         return self.value
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Waits (bounded) for the tasks under test to reach a point, without fixed sleeps that
+    a loaded machine would outrun."""
+    async with asyncio.timeout(5):
+        while not condition():  # noqa: ASYNC110  # the conditions are counters, not events
+            await asyncio.sleep(0.001)
 
 
 async def test_miss_then_set_then_hit(cache: CacheBackend) -> None:
@@ -77,7 +86,7 @@ async def test_concurrent_misses_share_one_load(cache: CacheBackend) -> None:
     loader = Loads(b"shared")
     loader.gate.clear()
     calls = [asyncio.create_task(cache.get_or_load("k", loader, ttl=10)) for _ in range(20)]
-    await asyncio.sleep(0.05)  # every caller is now waiting on the one load
+    await until(lambda: cache.stats.misses == 20)  # every caller now waits on the one load
     loader.gate.set()
     assert await asyncio.gather(*calls) == [b"shared"] * 20
     assert loader.calls == 1
@@ -90,7 +99,7 @@ async def test_a_loader_error_reaches_every_waiter_and_caches_nothing(
     failing = Loads(error=RuntimeError("database down"))
     failing.gate.clear()
     calls = [asyncio.create_task(cache.get_or_load("k", failing, ttl=10)) for _ in range(5)]
-    await asyncio.sleep(0.05)
+    await until(lambda: cache.stats.misses == 5)
     failing.gate.set()
     results = await asyncio.gather(*calls, return_exceptions=True)
     assert [str(r) for r in results] == ["database down"] * 5
@@ -106,7 +115,7 @@ async def test_a_load_that_raced_an_invalidation_is_not_served(cache: CacheBacke
     old = Loads(b"old")
     old.gate.clear()
     call = asyncio.create_task(cache.get_or_load("k", old, ttl=10, tags=["t"]))
-    await asyncio.sleep(0.02)
+    await until(lambda: old.calls == 1)
     await cache.invalidate_tags("t")
     old.gate.set()
     assert await call == b"old"
@@ -116,14 +125,16 @@ async def test_a_load_that_raced_an_invalidation_is_not_served(cache: CacheBacke
 async def test_a_cancelled_leader_lets_a_waiter_load(cache: CacheBackend) -> None:
     slow = Loads(b"never")
     slow.gate.clear()
+    second = Loads(b"second")
     leader = asyncio.create_task(cache.get_or_load("k", slow, ttl=10))
-    await asyncio.sleep(0.02)
-    waiter = asyncio.create_task(cache.get_or_load("k", Loads(b"second"), ttl=10))
-    await asyncio.sleep(0.02)
+    await until(lambda: slow.calls == 1)
+    waiter = asyncio.create_task(cache.get_or_load("k", second, ttl=10))
+    await until(lambda: cache.stats.misses == 2)
     leader.cancel()
     with pytest.raises(asyncio.CancelledError):
         await leader
     assert await waiter == b"second"
+    assert second.calls == 1
     assert await cache.get("k") == b"second"
 
 
@@ -131,10 +142,11 @@ async def test_a_cancelled_waiter_does_not_cancel_the_load(cache: CacheBackend) 
     loader = Loads(b"v")
     loader.gate.clear()
     leader = asyncio.create_task(cache.get_or_load("k", loader, ttl=10))
-    await asyncio.sleep(0.02)
+    await until(lambda: loader.calls == 1)
     waiter = asyncio.create_task(cache.get_or_load("k", loader, ttl=10))
-    await asyncio.sleep(0.02)
+    await until(lambda: cache.stats.misses == 2)
     waiter.cancel()
     loader.gate.set()
     assert await leader == b"v"
     assert waiter.cancelled()
+    assert loader.calls == 1

@@ -1,0 +1,39 @@
+"""The lifespan builds the configured cache: in-process without Redis, tiered with Redis
+(its listener running while the app runs), none when disabled."""
+
+from redis.asyncio import Redis
+
+from apiforge.kit import MemoryCache, TieredCache, app_state
+from apiforge.kit.settings import CacheSettings
+from tests.kit.apps import kit_app, serve
+
+
+async def test_without_redis_the_cache_is_in_process(sqlite_url: str) -> None:
+    app = kit_app(sqlite_url)
+    async with serve(app):
+        cache = app_state(app).cache
+        assert isinstance(cache, MemoryCache)
+        assert cache.max_entries == 10_000
+
+
+async def test_with_redis_the_cache_is_tiered_and_listens(
+    sqlite_url: str, redis_url: str, fresh_redis: Redis
+) -> None:
+    settings = CacheSettings(l1_max_entries=50, l1_ttl_seconds=2, channel="test:lifespan")
+    app = kit_app(sqlite_url, redis_url=redis_url, cache=settings)
+    async with serve(app):
+        cache = app_state(app).cache
+        assert isinstance(cache, TieredCache)
+        assert cache.l1_ttl == 2
+        assert cache.l1.max_entries == 50
+        assert cache.listener is not None
+        assert await fresh_redis.pubsub_numsub("test:lifespan") == [(b"test:lifespan", 1)]
+        await cache.set("k", b"v", ttl=10)
+        assert await fresh_redis.get("apiforge:cache:e:k") is not None
+    assert await fresh_redis.pubsub_numsub("test:lifespan") == [(b"test:lifespan", 0)]
+
+
+async def test_disabled_means_no_cache(sqlite_url: str) -> None:
+    app = kit_app(sqlite_url, cache=CacheSettings(enabled=False))
+    async with serve(app):
+        assert app_state(app).cache is None

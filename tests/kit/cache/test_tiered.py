@@ -1,0 +1,123 @@
+"""TieredCache across processes: two caches with their own Redis connections ("workers")
+sharing one Redis. An invalidation in one reaches the other's L1 through pub/sub."""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+
+from apiforge.kit.cache import TieredCache
+from tests.kit.cache.conftest import new_channel, tiered
+
+KEY, TAGS = "product:1", ["catalog", "product:1"]
+BOUND_SECONDS = 0.5  # pub/sub delivery on one machine takes milliseconds
+
+
+async def value(v: bytes) -> bytes:
+    return v
+
+
+@pytest.fixture
+async def workers(redis_url: str, fresh_redis: Redis) -> AsyncIterator[list[TieredCache]]:
+    channel = new_channel()
+    clients = [Redis.from_url(redis_url, socket_timeout=2) for _ in range(2)]
+    caches = [tiered(client, channel) for client in clients]
+    for cache in caches:
+        await cache.start()
+    yield caches
+    for cache in caches:
+        await cache.aclose()
+    for client in clients:
+        await client.aclose()
+
+
+async def test_an_invalidation_in_one_worker_reaches_the_other_l1(
+    workers: list[TieredCache],
+) -> None:
+    a, b = workers
+    assert await a.get_or_load(KEY, lambda: value(b"old"), ttl=60, tags=TAGS) == b"old"
+    assert await b.get_or_load(KEY, lambda: value(b"unused"), ttl=60, tags=TAGS) == b"old"
+    assert await b.l1.get(KEY, tags=TAGS) == b"old"  # B now serves it from its L1
+
+    await a.invalidate_tags("product:1")
+    started = time.monotonic()
+    while await b.l1.get(KEY, tags=TAGS) is not None:
+        assert time.monotonic() - started < BOUND_SECONDS
+        await asyncio.sleep(0.005)
+    assert await b.get_or_load(KEY, lambda: value(b"new"), ttl=60, tags=TAGS) == b"new"
+    assert await a.get(KEY, tags=TAGS) == b"new"  # from L2: A's L1 was bumped locally
+
+
+async def test_without_the_listener_an_l1_stays_stale_until_its_ttl(
+    redis_url: str, fresh_redis: Redis
+) -> None:
+    """What the listener is for (and proof the test above can fail)."""
+    channel = new_channel()
+    a = tiered(fresh_redis, channel)
+    b = tiered(fresh_redis, channel, l1_ttl=0.3)  # never started: no listener
+    await a.start()
+    try:
+        await a.set(KEY, b"old", ttl=60, tags=TAGS)
+        assert await b.get(KEY, tags=TAGS) == b"old"
+        await a.invalidate_tags("catalog")
+        await asyncio.sleep(0.05)
+        assert await b.get(KEY, tags=TAGS) == b"old"  # stale, but only for the L1 TTL
+        await asyncio.sleep(0.3)
+        assert await b.get(KEY, tags=TAGS) is None
+    finally:
+        await a.aclose()
+
+
+async def test_an_l2_hit_fills_l1_no_longer_than_the_l2_entry_lives(
+    fresh_redis: Redis,
+) -> None:
+    writer, reader = tiered(fresh_redis, new_channel()), tiered(fresh_redis, new_channel())
+    await writer.set("k", b"v", ttl=0.15)
+    assert await reader.get("k") == b"v"  # filled into reader's L1 (l1_ttl is 5 s)
+    await asyncio.sleep(0.2)
+    assert await reader.l1.get("k") is None
+    assert await reader.get("k") is None
+
+
+async def test_a_listener_that_lost_its_subscription_resubscribes_and_clears_l1(
+    workers: list[TieredCache], fresh_redis: Redis
+) -> None:
+    a, b = workers
+    assert b.listener is not None
+    await b.set(KEY, b"cached", ttl=60, tags=TAGS)
+    assert b.listener.subscriptions == 1
+    # Kill both workers' pub/sub connections: those subscribed on this test's logical
+    # database (other xdist workers use other databases).
+    db = fresh_redis.connection_pool.connection_kwargs["db"]
+    clients = await fresh_redis.client_list()
+    subscribers = [c for c in clients if int(c["sub"]) > 0 and int(c["db"]) == db]
+    assert len(subscribers) == 2
+    for client in subscribers:
+        await fresh_redis.client_kill_filter(_id=client["id"])
+    started = time.monotonic()
+    while b.listener.subscriptions < 2:
+        assert time.monotonic() - started < 2
+        await asyncio.sleep(0.01)
+    assert await b.l1.get(KEY, tags=TAGS) is None  # messages may have been missed: forgotten
+    await a.invalidate_tags("catalog")  # and the new subscription works
+    await b.l1.set(KEY, b"after", ttl=60, tags=TAGS)
+    await a.invalidate_tags("catalog")
+    started = time.monotonic()
+    while await b.l1.get(KEY, tags=TAGS) is not None:
+        assert time.monotonic() - started < BOUND_SECONDS
+        await asyncio.sleep(0.005)
+
+
+async def test_malformed_and_own_messages_are_ignored(workers: list[TieredCache]) -> None:
+    a, b = workers
+    assert a.l2.channel is not None
+    await b.l1.set(KEY, b"v", ttl=60, tags=TAGS)
+    await a.l2.redis.publish(a.l2.channel, b"not json")
+    await a.l2.redis.publish(a.l2.channel, b'{"origin": "x"}')
+    await a.l2.redis.publish(
+        a.l2.channel, b'{"origin": "%s", "tags": ["catalog"]}' % b.l2.origin.encode()
+    )
+    await asyncio.sleep(0.1)
+    assert await b.l1.get(KEY, tags=TAGS) == b"v"
