@@ -7,7 +7,6 @@ the same names are unset from the inherited environment so a developer's shell c
 override what is measured.
 """
 
-import asyncio
 import os
 import secrets
 import shutil
@@ -99,7 +98,7 @@ class Server:
     def ready(self) -> str:
         """Wait until it answers HTTP; its URL."""
         try:
-            asyncio.run(self._wait_ready())
+            self._wait_ready()
         except BaseException:
             self.stop()
             raise
@@ -114,16 +113,16 @@ class Server:
     ) -> None:
         self.stop()
 
-    async def _wait_ready(self) -> None:
+    def _wait_ready(self) -> None:
         deadline = time.monotonic() + READY_TIMEOUT_S
-        async with httpx.AsyncClient(base_url=self.url, timeout=2.0) as client:
+        with httpx.Client(base_url=self.url, timeout=2.0) as client:
             while time.monotonic() < deadline:
                 if self._process is not None and self._process.poll() is not None:
                     raise RuntimeError(f"{self.name} exited at start:\n{self.log_tail()}")
                 try:
-                    await client.get("/api/categories")
+                    client.get("/api/categories")
                 except httpx.TransportError:
-                    await asyncio.sleep(0.1)
+                    time.sleep(0.1)
                     continue
                 return
         raise RuntimeError(f"{self.name} did not answer in {READY_TIMEOUT_S:.0f} s")
