@@ -20,6 +20,14 @@ warmup = "0s"
 rate = 40
 open_duration = "1s"
 open_connections = 4
+[background]
+rate = 4
+connections = 1
+[[background.requests]]
+name = "login"
+method = "POST"
+path = "/api/auth/login"
+body = '{"email": "customer@example.com", "password": "{password}"}'
 [[requests]]
 name = "list"
 path = "/api/products"
@@ -85,6 +93,9 @@ def test_a_tiny_run_end_to_end(tmp_path: Path) -> None:
     if catalog["settings"]["rounds"] and shop["rounds"]:
         assert shop["non_2xx"] == 0
         assert baseline["ratio_to_baseline"] == 1.0
+        # 4 logins/s alongside the 1 s round, with the password from --demo-password.
+        assert shop["background"]["sent"] == 4
+        assert shop["background"]["errors"] == 0
         assert shop["ratio_to_baseline"] > 0
 
     orders = json.loads(next(out.glob("*-tiny_orders.json")).read_text())

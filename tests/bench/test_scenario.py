@@ -16,7 +16,10 @@ from apiforge.bench.scenario import (
 )
 
 SCENARIOS = Path(__file__).parents[2] / "bench" / "scenarios"
-SHIPPED = {"catalog", "auth_mix", "checkout", "my_orders", "dashboard", "login"}
+SHIPPED = {
+    "catalog", "auth_mix", "checkout", "my_orders", "dashboard", "login", "catalog_256",
+    "catalog_logins",
+}  # fmt: skip
 
 
 def test_every_shipped_scenario_validates() -> None:
@@ -27,6 +30,10 @@ def test_every_shipped_scenario_validates() -> None:
     assert scenarios["catalog"].slo.p99_ms == 200
     assert scenarios["checkout"].setup.restock == (1, 50)
     assert scenarios["my_orders"].setup.orders == 20
+    assert scenarios["catalog_256"].connections == 256
+    background = scenarios["catalog_logins"].background
+    assert background is not None
+    assert background.rate == 2
     for scenario in scenarios.values():
         assert scenario.rate > 0, scenario.name
 
@@ -109,3 +116,18 @@ def test_the_mix_follows_the_weights() -> None:
     counts = Counter(r.name for r in weighted_mix(scenario))
     assert counts["list"] == 3 * counts["search"]
     assert counts["detail"] == 2 * counts["search"]
+
+
+def test_the_demo_password_is_filled_in_json_escaped() -> None:
+    scenario = _scenario(
+        requests=[{"name": "login", "method": "POST", "path": "/l", "body": '{"p": "{password}"}'}]
+    )
+    mix = weighted_mix(scenario, password='se"cret')
+    assert {r.body for r in mix} == {'{"p": "se\\"cret"}'}
+
+
+def test_a_background_needs_a_rate_and_requests() -> None:
+    with pytest.raises(ValidationError, match=r"background\.rate"):
+        _scenario(background={"rate": 0, "requests": [{"name": "a", "path": "/a"}]})
+    with pytest.raises(ValidationError, match="at least 1 item"):
+        _scenario(background={"rate": 1, "requests": []})

@@ -25,6 +25,7 @@ class TargetRun:
     headers: dict[str, str] = field(default_factory=dict)
     rounds: list[WrkResult] = field(default_factory=list)
     open_loop: OpenLoopResult | None = None
+    background: list[OpenLoopResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -53,7 +54,19 @@ class TargetRun:
             "rounds": [asdict(r) | {"rps": r.rps} for r in self.rounds],
             "open_loop": None if self.open_loop is None else asdict(self.open_loop),
             "slo": _verdict_json(verdict),
+            "background": self._background(),
             "notes": self.notes,
+        }
+
+    def _background(self) -> dict[str, Any] | None:
+        """The background requests across rounds: medians of their latencies, all errors."""
+        if not self.background:
+            return None
+        return {
+            "sent": sum(b.sent for b in self.background),
+            "errors": sum(b.errors + b.non_2xx for b in self.background),
+            "statuses": [b.statuses for b in self.background],
+            "latency_ms": median_of([b.latency_ms for b in self.background]),
         }
 
     def verdict(self, scenario: Scenario) -> Verdict | None:

@@ -6,11 +6,14 @@ the same code against servers they start themselves.
 """
 
 import asyncio
+import contextlib
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -106,7 +109,7 @@ def run_scenario(
     result = ScenarioResult.start(
         scenario, options.rounds, load.duration, load.connections, load.threads, load.warmup
     )
-    mix = weighted_mix(scenario)
+    mix = weighted_mix(scenario, password=options.demo_password)
     runs = {t.name: TargetRun(t.name, t.url) for t in targets}
     with tempfile.TemporaryDirectory(prefix="apiforge-bench-lua-") as tmp:
         scripts: dict[str, Path] = {}
@@ -122,7 +125,10 @@ def run_scenario(
             for target in targets:
                 if load.warmup > 0:
                     load.wrk(target, scripts[target.name], load.warmup)
-                outcome = load.wrk(target, scripts[target.name], load.duration)
+                with _background(
+                    target, scenario, load.duration, runs[target.name], options.demo_password
+                ):
+                    outcome = load.wrk(target, scripts[target.name], load.duration)
                 runs[target.name].rounds.append(outcome)
                 _report_round(f"round {round_no} {target.name}", outcome, progress)
     if options.open_loop and scenario.rate > 0:
@@ -136,6 +142,36 @@ def run_scenario(
             _report_open(open_result, progress)
     result.finish(list(runs.values()))
     return result
+
+
+@contextlib.contextmanager
+def _background(
+    target: Target, scenario: Scenario, duration: float, run: TargetRun, password: str
+) -> Iterator[None]:
+    """The scenario's background requests, at their rate, for as long as the block runs (its
+    own thread and event loop: wrk blocks this one)."""
+    spec = scenario.background
+    if spec is None:
+        yield
+        return
+    mix = weighted_mix(spec, password=password)
+    results: list[OpenLoopResult] = []
+
+    def send() -> None:
+        results.append(
+            asyncio.run(
+                run_open_loop(target.url, mix, rate=spec.rate, duration=duration,
+                              connections=spec.connections, headers=run.headers)
+            )
+        )  # fmt: skip
+
+    worker = threading.Thread(target=send, name=f"bench-background-{target.name}")
+    worker.start()
+    try:
+        yield
+    finally:
+        worker.join()
+    run.background.extend(results)
 
 
 def _report_round(label: str, outcome: WrkResult, progress: Progress) -> None:

@@ -5,10 +5,11 @@ settings for wrk, the open-loop rate for latency, its SLO, and any set-up it nee
 use `{id}` (a product id drawn from `ids`) and `{term}` (a word from `terms`).
 """
 
+import json
 import random
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
@@ -70,6 +71,15 @@ class RequestSpec(_Strict):
         return self
 
 
+class Background(_Strict):
+    """Requests sent at a fixed rate alongside the closed-loop rounds (e.g. 2 logins/s during
+    the catalog load), to measure what they do to the main load's latency."""
+
+    rate: float = Field(gt=0, le=10_000)
+    connections: int = Field(default=4, ge=1, le=1000)
+    requests: list[RequestSpec] = Field(min_length=1)
+
+
 class Scenario(_Strict):
     name: str = Field(pattern=r"^[a-z0-9_]+$")
     description: str = ""
@@ -84,6 +94,7 @@ class Scenario(_Strict):
     open_connections: int = Field(default=32, ge=1, le=1000)
     slo: Slo = Slo()
     setup: Setup = Setup()
+    background: Background | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -131,12 +142,19 @@ def expand(spec: RequestSpec, count: int = VARIANTS, seed: int = 1) -> list[Conc
     return out
 
 
-def weighted_mix(scenario: Scenario, slots_per_weight: int = 20) -> list[ConcreteRequest]:
+def weighted_mix(
+    scenario: Scenario | Background, slots_per_weight: int = 20, password: str = ""
+) -> list[ConcreteRequest]:
     """A flat list in which each request appears in proportion to its weight, so a load
-    generator picks uniformly from it (O(1) per request, in Lua as in Python)."""
+    generator picks uniformly from it (O(1) per request, in Lua as in Python). `{password}`
+    in a body becomes the demo password (JSON-escaped)."""
     mix: list[ConcreteRequest] = []
+    secret = json.dumps(password)[1:-1]
     for spec in scenario.requests:
-        variants = expand(spec)
+        variants = [
+            v if v.body is None else replace(v, body=v.body.replace("{password}", secret))
+            for v in expand(spec)
+        ]
         mix.extend(variants[i % len(variants)] for i in range(spec.weight * slots_per_weight))
     return mix
 
