@@ -36,6 +36,7 @@ def _document(shop_open: bool = True) -> dict[str, Any]:
         shop.open_loop.per_endpoint = {"list": shop.open_loop.latency_ms}
         shop.open_loop.sent = shop.open_loop.ok = 100
     shop.notes.append("restock: 1 of 50 products not updated")
+    shop.background = [summarize([], rate=2, duration=1, late=0, max_lag_s=0)]
     result = ScenarioResult.start(SCENARIO, 2, 1.0, 64, 1, 0.0)
     result.versions = {"python": "3.11.7", "postgres": None}
     result.machine = {"cores": 2, "cpu_model": "Test CPU", "pinning": True}
@@ -90,6 +91,7 @@ def test_the_three_files(tmp_path: Path) -> None:
     assert "## catalog: FAIL: p99 250.0 ms >= 200 ms" in summary
     assert "| shop | 2,000 |" in summary
     assert "- shop: restock: 1 of 50 products not updated" in summary
+    assert "- shop: background 0 requests alongside, p99 0.0 ms, 0 errors" in summary
     page = written["html"].read_text()
     assert page.count("<svg") == 3  # req/s, closed-loop percentiles, open-loop per endpoint
     assert "http" not in page.split("<svg", 1)[0].lower()  # nothing fetched from elsewhere

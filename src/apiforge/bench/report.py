@@ -72,6 +72,12 @@ def markdown(docs: list[dict[str, Any]]) -> str:
         ]
         for name, t in doc["targets"].items():
             lines += [f"- {name}: {note}" for note in t.get("notes", [])]
+            bg = t.get("background")
+            if bg:
+                lines.append(
+                    f"- {name}: background {bg['sent']} requests alongside, "
+                    f"p99 {bg['latency_ms'].get('p99', 0):.1f} ms, {bg['errors']} errors"
+                )
             ol = t.get("open_loop")
             if ol and ol.get("fell_behind"):
                 lines.append(f"- {name}: the open-loop generator fell behind its schedule")
