@@ -10,11 +10,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from apiforge.bench.affinity import parent_of, pinned_processes, with_children
 from apiforge.bench.machine import machine, versions
 from apiforge.bench.results import BASELINE
 from apiforge.bench.runner import Options, Progress, Target, run_scenario
 from apiforge.bench.scenario import Scenario
-from apiforge.bench.services import ensure_postgres_database, postgres_version, redis_answers
+from apiforge.bench.services import (
+    ensure_postgres_database,
+    postgres_server_pid,
+    postgres_version,
+    redis_answers,
+    redis_server_pid,
+)
 from apiforge.bench.targets import (
     LOAD_CORE,
     SERVER_CORE,
@@ -38,6 +45,8 @@ class BenchConfig:
     redis_url: str | None = "redis://127.0.0.1:6379"
     seed_products: int = 10_000
     pin: bool = True
+    # Also pin PostgreSQL (postmaster and children) and Redis to the load core for the run.
+    pin_services: bool = False
 
 
 def wrk_version() -> str | None:
@@ -75,11 +84,24 @@ def _shop_database(config: BenchConfig, progress: Progress) -> str:
     return url
 
 
+def _service_pids(database_url: str, redis_url: str | None) -> list[int]:
+    pids: list[int] = []
+    backend = asyncio.run(postgres_server_pid(database_url))
+    postmaster = None if backend is None else parent_of(backend)
+    if postmaster is not None:
+        pids += with_children(postmaster)
+    redis = None if redis_url is None else asyncio.run(redis_server_pid(redis_url))
+    if redis is not None:
+        pids.append(redis)
+    return pids
+
+
 def run_bench(config: BenchConfig, progress: Progress) -> list[dict[str, Any]]:
     pin = config.pin and can_pin()
     server_core = SERVER_CORE if pin else None
     config.options.load_core = LOAD_CORE if pin else None
     postgres: str | None = None
+    services_pinned = False
     with contextlib.ExitStack() as stack:
         baseline: Server | str = config.baseline_url or baseline_server(server_core)
         if isinstance(baseline, Server):
@@ -100,11 +122,21 @@ def run_bench(config: BenchConfig, progress: Progress) -> list[dict[str, Any]]:
                 server_core, database_url=database_url, redis_url=redis, workers=config.workers
             )
             shop_url = stack.enter_context(shop).url
+            if pin and config.pin_services:
+                services = _service_pids(database_url, redis)
+                pinned = stack.enter_context(pinned_processes(services, LOAD_CORE))
+                progress.step(
+                    f"pinned {len(pinned)} PostgreSQL/Redis processes to core {LOAD_CORE}"
+                )
+                services_pinned = bool(pinned)
         baseline_url = baseline if isinstance(baseline, str) else baseline.ready()
         targets = [Target(BASELINE, baseline_url), Target("shop", shop_url)]
         docs = []
         stamp_versions = versions(postgres=postgres, wrk=wrk_version())
-        stamp_machine = machine(pinning=pin) | {"shop_workers": config.workers}
+        stamp_machine = machine(pinning=pin) | {
+            "shop_workers": config.workers,
+            "services_pinned": services_pinned,
+        }
         with _pinned_to(config.options.load_core):
             for scenario in config.scenarios:
                 result = run_scenario(scenario, targets, config.options, progress)

@@ -62,3 +62,42 @@ async def redis_answers(url: str, wait_s: float = 1.0) -> bool:
         return False
     finally:
         writer.close()
+
+
+async def postgres_server_pid(url: str) -> int | None:
+    """The pid of the backend serving a fresh connection (its parent is the postmaster)."""
+    if not url.startswith("postgresql"):
+        return None
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            pid = await conn.scalar(text("SELECT pg_backend_pid()"))
+            return int(pid) if pid is not None else None
+    finally:
+        await engine.dispose()
+
+
+async def redis_server_pid(url: str, wait_s: float = 1.0) -> int | None:
+    """`process_id` from `INFO server` over a raw socket (no password support needed here)."""
+    parts = urlsplit(url)
+    try:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(parts.hostname or "127.0.0.1", parts.port or 6379), wait_s
+        )
+    except (OSError, TimeoutError):
+        return None
+    try:
+        writer.write(b"INFO server\r\n")
+        await writer.drain()
+        header = await asyncio.wait_for(reader.readline(), wait_s)
+        if not header.startswith(b"$"):
+            return None
+        body = await asyncio.wait_for(reader.readexactly(int(header[1:]) + 2), wait_s)
+    except (OSError, TimeoutError, ValueError, asyncio.IncompleteReadError):
+        return None
+    finally:
+        writer.close()
+    for line in body.decode(errors="replace").splitlines():
+        if line.startswith("process_id:"):
+            return int(line.split(":", 1)[1])
+    return None

@@ -57,6 +57,9 @@ def bench(
     closed_loop: Annotated[bool, typer.Option(help="Run the wrk throughput rounds.")] = True,
     open_loop: Annotated[bool, typer.Option(help="Run the fixed-rate latency pass.")] = True,
     pin: Annotated[bool, typer.Option(help="Pin server and load to separate cores.")] = True,
+    pin_services: Annotated[
+        bool, typer.Option(help="Also pin PostgreSQL and Redis to the load core (shared!).")
+    ] = False,
 ) -> None:
     """Benchmark the shop against a bare FastAPI baseline; write JSON, Markdown and HTML."""
     if closed_loop and shutil.which("wrk") is None:
@@ -77,7 +80,7 @@ def bench(
     config = BenchConfig(
         chosen, options, shop_url=shop_url, baseline_url=baseline_url, workers=workers,
         database_url=database_url, postgres_admin_url=postgres_admin_url, redis_url=redis_url,
-        seed_products=seed_products, pin=pin,
+        seed_products=seed_products, pin=pin, pin_services=pin_services,
     )  # fmt: skip
     started = datetime.now(UTC)
     docs = run_bench(config, Progress())
