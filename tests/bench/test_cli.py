@@ -18,7 +18,7 @@ connections = 4
 duration = "1s"
 warmup = "0s"
 rate = 40
-open_duration = "1s"
+open_duration = "9s"
 open_connections = 4
 [background]
 rate = 4
@@ -78,6 +78,7 @@ def test_a_tiny_run_end_to_end(tmp_path: Path) -> None:
         "bench", "--scenarios-dir", str(scenarios), "--out", str(out), "--rounds", "1",
         "--database-url", f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}", "--redis-url", "",
         "--demo-password", "bench-demo-password", "--seed-products", "20", "--no-pin",
+        "--open-duration", "1s",
         *_wrk_or_open_loop_only(),
     ]  # fmt: skip
     result = CliRunner().invoke(app, args)

@@ -18,7 +18,7 @@ from apiforge.bench.scenario import (
 SCENARIOS = Path(__file__).parents[2] / "bench" / "scenarios"
 SHIPPED = {
     "catalog", "auth_mix", "checkout", "my_orders", "dashboard", "login", "catalog_256",
-    "catalog_logins",
+    "catalog_logins", "product_list", "product_detail",
 }  # fmt: skip
 
 

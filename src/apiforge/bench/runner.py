@@ -52,6 +52,7 @@ class Options:
     connections: int | None = None
     threads: int | None = None
     warmup: float | None = None
+    open_duration: float | None = None
     closed_loop: bool = True
     open_loop: bool = True
     load_core: int | None = None
@@ -99,6 +100,8 @@ class _Load:
 def run_scenario(
     scenario: Scenario, targets: list[Target], options: Options, progress: Progress
 ) -> ScenarioResult:
+    if options.open_duration is not None:
+        scenario = scenario.model_copy(update={"open_duration": options.open_duration})
     load = _Load(
         duration=options.duration or scenario.duration,
         connections=options.connections or scenario.connections,

@@ -34,6 +34,9 @@ def bench(
     threads: Annotated[int | None, typer.Option(min=1, help="wrk threads.")] = None,
     rounds: Annotated[int, typer.Option(min=1, max=20, help="A B rounds.")] = 2,
     warmup: Annotated[str | None, typer.Option(help="Warm-up per target and round.")] = None,
+    open_duration: Annotated[
+        str | None, typer.Option(help="Open-loop run per target, e.g. 5s.")
+    ] = None,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Shop workers.")] = 1,
     shop_url: Annotated[str | None, typer.Option(help="Measure this shop (not started).")] = None,
     baseline_url: Annotated[str | None, typer.Option(help="Use this baseline.")] = None,
@@ -74,7 +77,8 @@ def bench(
         raise typer.Exit(2) from None
     options = Options(
         rounds=rounds, duration=_seconds(duration), connections=connections, threads=threads,
-        warmup=_seconds(warmup), closed_loop=closed_loop, open_loop=open_loop,
+        warmup=_seconds(warmup), open_duration=_seconds(open_duration),
+        closed_loop=closed_loop, open_loop=open_loop,
         demo_password=demo_password,
     )  # fmt: skip
     config = BenchConfig(
