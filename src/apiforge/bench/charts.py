@@ -13,8 +13,11 @@ def _fmt(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:,.2f}"
 
 
-def bar_chart(title: str, rows: list[tuple[str, float]], unit: str) -> str:
-    """Horizontal bars, one per (label, value), scaled to the largest value."""
+def bar_chart(
+    title: str, rows: list[tuple[str, float]], unit: str, colors: list[int] | None = None
+) -> str:
+    """Horizontal bars, one per (label, value), scaled to the largest value; `colors` gives
+    each row's palette index (default: one colour per row)."""
     top = max((v for _, v in rows), default=0.0) or 1.0
     height = 28 + len(rows) * (BAR_H + GAP)
     parts = [
@@ -26,7 +29,7 @@ def bar_chart(title: str, rows: list[tuple[str, float]], unit: str) -> str:
     for i, (label, value) in enumerate(rows):
         y = 26 + i * (BAR_H + GAP)
         width = max(1.0, value / top * bar_space)
-        color = COLORS[i % len(COLORS)]
+        color = COLORS[(colors[i] if colors else i) % len(COLORS)]
         parts += [
             f'<text x="0" y="{y + 13}" font-size="12">{escape(label)}</text>',
             f'<rect x="{LABEL_W}" y="{y}" width="{width:.1f}" height="{BAR_H}" fill="{color}"/>',
