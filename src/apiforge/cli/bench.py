@@ -7,9 +7,6 @@ from typing import Annotated
 
 import typer
 
-from apiforge.bench.launch import BenchConfig, run_bench
-from apiforge.bench.report import write_reports
-from apiforge.bench.runner import Options, Progress
 from apiforge.bench.scenario import discover, parse_duration
 
 DEFAULT_SCENARIOS = Path("bench/scenarios")
@@ -74,6 +71,15 @@ def bench(
         chosen = discover(scenarios_dir, scenarios)
     except (ValueError, OSError) as exc:
         typer.echo(f"apiforge: {exc}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        # Here, not at the top: the load tools need httpx, which a production install of the
+        # shop lacks, and `apiforge serve` must not depend on them.
+        from apiforge.bench.launch import BenchConfig, run_bench
+        from apiforge.bench.report import write_reports
+        from apiforge.bench.runner import Options, Progress
+    except ImportError as exc:
+        typer.echo(f"apiforge: bench needs the dev dependencies ({exc})", err=True)
         raise typer.Exit(2) from None
     options = Options(
         rounds=rounds, duration=_seconds(duration), connections=connections, threads=threads,
