@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from apiforge.bench.charts import bar_chart, grouped_chart
+from apiforge.bench.goals import evaluate, markdown_table
 
 PLOTTED = ("p50", "p95", "p99")
 
@@ -82,6 +83,7 @@ def markdown(docs: list[dict[str, Any]]) -> str:
             if ol and ol.get("fell_behind"):
                 lines.append(f"- {name}: the open-loop generator fell behind its schedule")
         lines.append("")
+    lines += markdown_table(evaluate(docs))
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -133,6 +133,7 @@ class ScenarioResult:
                 for r in s.requests
             ],
             "slo": s.slo.model_dump(),
+            "goals": None if s.goals is None else s.goals.model_dump(exclude_none=True),
             "targets": self.targets,
             "verdict": self.verdict,
             "versions": self.versions,

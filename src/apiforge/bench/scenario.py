@@ -80,6 +80,26 @@ class Background(_Strict):
     requests: list[RequestSpec] = Field(min_length=1)
 
 
+class Goals(_Strict):
+    """Performance targets for the shop in this scenario (issue 3), checked on the closed-loop
+    medians and reported beside the SLO: a ratio to the baseline, a p99, an error budget, and
+    limits relative to another scenario of the same run (`compare_to`)."""
+
+    min_ratio: float | None = Field(default=None, gt=0)
+    max_p99_ms: float | None = Field(default=None, gt=0)
+    max_errors: int | None = Field(default=None, ge=0)
+    compare_to: str | None = None
+    max_rps_drop: float | None = Field(default=None, ge=0, le=1)
+    max_p99_increase: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _comparison_needs_a_scenario(self) -> Self:
+        relative = self.max_rps_drop is not None or self.max_p99_increase is not None
+        if relative and self.compare_to is None:
+            raise ValueError("max_rps_drop and max_p99_increase need compare_to")
+        return self
+
+
 class Scenario(_Strict):
     name: str = Field(pattern=r"^[a-z0-9_]+$")
     description: str = ""
@@ -95,6 +115,7 @@ class Scenario(_Strict):
     slo: Slo = Slo()
     setup: Setup = Setup()
     background: Background | None = None
+    goals: Goals | None = None
 
     @model_validator(mode="before")
     @classmethod
