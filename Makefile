@@ -22,7 +22,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SERVICES_ENV := .services/env
 
-.PHONY: help install lock run services test lint fmt clean bench
+.PHONY: help install lock run services tools test lint fmt clean bench
 
 help:
 	@echo "make run [PORT=8000]  serve the shop with demo data at http://127.0.0.1:\$$PORT"
@@ -67,26 +67,23 @@ run: install
 services:
 	@bash scripts/services.sh
 
+tools:
+	@bash scripts/tools.sh
+
 lint: install
 	$(BIN)/ruff format --check
 	$(BIN)/ruff check
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: install services lint
+test: install services tools lint
 	@set -a && source $(SERVICES_ENV) && set +a && \
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(COV) $(PYTEST_ARGS)
 
-# wrk from Debian when missing (as root with apt-get); then every scenario in bench/scenarios
+# wrk via scripts/tools.sh (Debian package when missing); then every scenario in bench/scenarios
 # against PostgreSQL and Redis from scripts/services.sh. Results land in bench/results/.
 BENCH_ARGS ?=
-bench: install services
-	@command -v wrk >/dev/null || { \
-		[[ $$(id -u) == 0 ]] && command -v apt-get >/dev/null || \
-			{ echo "make bench needs wrk: install it (Debian: apt-get install wrk)"; exit 1; }; \
-		echo "bench: installing wrk with apt-get"; \
-		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk; }
+bench: install services tools
 	@set -a && source $(SERVICES_ENV) && set +a && \
 	APIFORGE_REDIS_URL=$${APIFORGE_REDIS_URL:-$$APIFORGE_TEST_REDIS_URL} \
 	$(BIN)/apiforge bench $(BENCH_ARGS)
