@@ -37,6 +37,9 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
+        # FastAPI's native OpenTelemetry checks the global providers on every request; the kit
+        # owns observability and turns tracing on from its own settings (issue 4).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_problem_handlers(app)
     install_middleware(app, settings)

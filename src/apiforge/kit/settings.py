@@ -33,7 +33,7 @@ class DatabaseSettings(BaseModel):
     max_overflow: int = Field(default=0, ge=0, le=500)
     pool_timeout: float = Field(default=5.0, gt=0, le=120)
     pool_recycle: int = Field(default=1800, ge=-1)
-    pool_pre_ping: bool = True
+    pool_pre_ping: bool = False
     statement_timeout_ms: int = Field(default=5000, ge=0)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     echo: bool = False

@@ -73,3 +73,29 @@ async def test_bind_to_rolls_back_even_committed_sessions(database: Database) ->
     async with database.transaction() as session:  # unbound: back to real commits
         await session.execute(text("INSERT INTO db_notes VALUES ('c')"))
     assert await _notes(database) == ["c"]
+
+
+async def test_autocommit_session_skips_the_transaction_round_trips(kit_postgres_url: str) -> None:
+    """GET requests read through `autocommit_session`: on PostgreSQL every statement is its own
+    transaction (no BEGIN/COMMIT round trips), while `session()` keeps one snapshot."""
+    db = Database.from_url(kit_postgres_url, DatabaseSettings(pool_size=1))
+    txid = text("SELECT txid_current()")
+    try:
+        async with db.autocommit_session() as session:
+            first = (await session.execute(txid)).scalar_one()
+            second = (await session.execute(txid)).scalar_one()
+            await session.commit()
+        assert first != second
+        async with db.session(write=False) as session:
+            first = (await session.execute(txid)).scalar_one()
+            second = (await session.execute(txid)).scalar_one()
+        assert first == second
+    finally:
+        await db.dispose()
+
+
+async def test_pre_ping_is_off_by_default() -> None:
+    """On asyncpg a pre-ping is BEGIN; SELECT; ROLLBACK: three round trips per checkout. It is
+    off by default (measured in BENCHMARKS.md); a dead pooled connection fails one request
+    with a retryable 503 and is replaced."""
+    assert DatabaseSettings().pool_pre_ping is False

@@ -77,7 +77,9 @@ async def test_sqlite_writer_takes_the_lock_up_front(sqlite_url: str) -> None:
 
 
 async def test_postgres_session_settings(postgres_admin: str) -> None:
-    settings = DatabaseSettings(pool_size=3, max_overflow=2, statement_timeout_ms=1234)
+    settings = DatabaseSettings(
+        pool_size=3, max_overflow=2, statement_timeout_ms=1234, pool_pre_ping=True
+    )
     database = Database.from_url(postgres_admin, settings)
     try:
         async with database.session(write=False) as session:

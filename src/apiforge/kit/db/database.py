@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from apiforge.kit.db.engine import create_engine, is_sqlite_url, writer
+from apiforge.kit.db.engine import autocommit, create_engine, is_sqlite_url, writer
 from apiforge.kit.settings import DatabaseSettings
 
 
@@ -17,6 +17,7 @@ class Database:
 
     _readers: async_sessionmaker[AsyncSession]
     _writers: async_sessionmaker[AsyncSession]
+    _autocommit: async_sessionmaker[AsyncSession]
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -29,6 +30,13 @@ class Database:
 
     def session(self, *, write: bool = True) -> AsyncSession:
         return (self._writers if write else self._readers)()
+
+    def autocommit_session(self) -> AsyncSession:
+        """For reads that need no snapshot across statements (GET requests, cached reads): on
+        PostgreSQL each statement commits by itself, saving the BEGIN and COMMIT round trips
+        (two of three on a one-query read). Not for server-side cursors, which need a
+        transaction: use `session(write=False)` for those."""
+        return self._autocommit()
 
     @asynccontextmanager
     async def transaction(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
@@ -46,11 +54,15 @@ class Database:
             join_transaction_mode="create_savepoint",
         )
         self._writers = self._readers
+        self._autocommit = self._readers
 
     def unbind(self) -> None:
         self._readers = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._writers = async_sessionmaker(
             writer(self.engine), expire_on_commit=False, autoflush=False
+        )
+        self._autocommit = async_sessionmaker(
+            autocommit(self.engine), expire_on_commit=False, autoflush=False
         )
 
     async def ping(self) -> None:

@@ -82,6 +82,14 @@ def _sqlite_engine(url: str, settings: DatabaseSettings) -> AsyncEngine:
     return engine
 
 
+def autocommit(engine: AsyncEngine) -> AsyncEngine:
+    """The same pool, each statement its own transaction on PostgreSQL. SQLite keeps its
+    explicit DEFERRED transactions: it is in process, so BEGIN and COMMIT cost no round trip."""
+    if is_sqlite_url(str(engine.url)):
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
 def writer(engine: AsyncEngine) -> AsyncEngine:
     """The same pool, with SQLite transactions begun IMMEDIATE (a no-op on PostgreSQL)."""
     return engine.execution_options(**{BEGIN_MODE_OPTION: "IMMEDIATE"})

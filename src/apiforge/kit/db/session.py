@@ -21,7 +21,11 @@ AFTER_COMMIT_KEY = "apiforge_after_commit"
 
 async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
     database = app_state(request.app).database
-    async with database.session(write=request.method not in _READ_METHODS) as session:
+    if request.method in _READ_METHODS:
+        session_factory = database.autocommit_session
+    else:
+        session_factory = database.session
+    async with session_factory() as session:
         try:
             yield session
             await session.commit()
