@@ -10,7 +10,6 @@ from sqlalchemy import (
     RowMapping,
     Select,
     bindparam,
-    case,
     delete,
     exists,
     literal,
@@ -105,6 +104,27 @@ def search_statement(text: str, limit: int, after_id: int | None) -> Select[*tup
     return select(*PRODUCT_COLUMNS).where(*conditions).order_by(products.c.id).limit(limit + 1)
 
 
+# Hot statements built once with bind parameters: building a select and its cache key per call
+# cost more CPU than running it (see orders/repository.py).
+_LOCK_STOCK = (
+    select(products.c.id, products.c.name, products.c.price_minor, products.c.stock)
+    .where(products.c.id.in_(bindparam("ids", expanding=True)), LIVE)
+    .order_by(products.c.id)
+    .with_for_update()
+)
+# Run as an executemany: the rows are already locked (lock_stock), so their order is moot.
+_ADD_STOCK = (
+    update(products)
+    .where(products.c.id == bindparam("product_id"))
+    .values(stock=products.c.stock + bindparam("delta"))
+)
+_DETAIL = (
+    select(*PRODUCT_COLUMNS, categories.c.name.label("category_name"))
+    .join_from(products, categories, products.c.category_id == categories.c.id)
+    .where(products.c.id == bindparam("product_id"), LIVE)
+)
+
+
 class ProductRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -113,31 +133,17 @@ class ProductRepository:
         """Lock the live (not archived) products' rows in id order, so two orders touching the
         same products always lock them in the same order and cannot deadlock. On SQLite the
         writer's BEGIN IMMEDIATE already serialises writers."""
-        query = (
-            select(products.c.id, products.c.name, products.c.price_minor, products.c.stock)
-            .where(products.c.id.in_(sorted(set(product_ids))), LIVE)
-            .order_by(products.c.id)
-            .with_for_update()
-        )
-        rows = (await self.session.execute(query)).all()
+        params = {"ids": sorted(set(product_ids))}
+        rows = (await self.session.execute(_LOCK_STOCK, params)).all()
         return {row.id: StockLine(row.id, row.name, row.price_minor, row.stock) for row in rows}
 
     async def adjust_stock(self, deltas: Mapping[int, int]) -> None:
-        """Add each delta (negative to take) to its product's stock, in one statement."""
+        """Add each delta (negative to take) to its product's stock, in one executemany;
+        the caller holds the rows' locks (`lock_stock`)."""
         if not deltas:
             return
-        ids = sorted(deltas)
-        new_stock = products.c.stock + case(
-            {
-                product_id: bindparam(f"d{i}", deltas[product_id])
-                for i, product_id in enumerate(ids)
-            },
-            value=products.c.id,
-            else_=0,
-        )
-        await self.session.execute(
-            update(products).where(products.c.id.in_(ids)).values(stock=new_stock)
-        )
+        rows = [{"product_id": pid, "delta": delta} for pid, delta in sorted(deltas.items())]
+        await self.session.execute(_ADD_STOCK, rows)
 
     async def list_page(
         self, query: ProductListQuery, after: tuple[Any, int] | None
@@ -169,12 +175,8 @@ class ProductRepository:
 
     async def get_detail(self, product_id: int) -> RowMapping | None:
         """A live product with its category's name, in one joined query."""
-        statement = (
-            select(*PRODUCT_COLUMNS, categories.c.name.label("category_name"))
-            .join_from(products, categories, products.c.category_id == categories.c.id)
-            .where(products.c.id == product_id, LIVE)
-        )
-        return (await self.session.execute(statement)).mappings().first()
+        result = await self.session.execute(_DETAIL, {"product_id": product_id})
+        return result.mappings().first()
 
     async def get_live(self, product_id: int) -> Product | None:
         statement = select(Product).where(Product.id == product_id, LIVE)
