@@ -7,8 +7,10 @@ from fastapi import FastAPI
 
 from apiforge import __version__
 from apiforge.kit.app import create_app
+from apiforge.kit.middleware import allow_body_sizes
 from apiforge.kit.settings import Settings
 from apiforge.shop.accounts.router import router as accounts_router
+from apiforge.shop.catalog.router import IMPORT_MAX_BYTES, IMPORT_PATH
 from apiforge.shop.catalog.router import router as catalog_router
 from apiforge.shop.orders.router import router as orders_router
 
@@ -18,10 +20,12 @@ checked and decremented in one transaction. Errors are `application/problem+json
 
 
 def create_shop_app(settings: Settings | None = None) -> FastAPI:
-    return create_app(
+    app = create_app(
         settings or Settings(),
         routers=[accounts_router, catalog_router, orders_router],
         title="apiforge shop",
         version=__version__,
         description=DESCRIPTION,
     )
+    allow_body_sizes(app, {IMPORT_PATH: IMPORT_MAX_BYTES})
+    return app

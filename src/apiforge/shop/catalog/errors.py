@@ -4,7 +4,13 @@
     ├── ProductNotFoundError       catalog.product_not_found   (unknown or archived product)
     └── CategoryNotFoundError      catalog.category_not_found  (unknown category in the URL)
     ValidationFailedError (422)
-    └── UnknownCategoryError       catalog.category_not_found  (unknown category in a body)
+    ├── UnknownCategoryError       catalog.category_not_found  (unknown category in a body)
+    ├── ImportRowsInvalidError     catalog.import_invalid      (bad rows; `errors` name lines)
+    └── ImportCategoriesUnknownError catalog.category_not_found (rows naming no category)
+    PayloadTooLargeError (413)
+    └── ImportTooLargeError        catalog.import_too_large    (more rows than one import takes)
+    AppError (415)
+    └── UnsupportedImportTypeError catalog.import_unsupported_type
     ConflictError (409)
     ├── CategoryExistsError        catalog.category_exists
     └── CategoryInUseError         catalog.category_in_use
@@ -14,7 +20,15 @@ URL names (`/api/products`) exists, the body is what is wrong. It keeps the same
 404, so clients test one code for "that category does not exist"; the status says where.
 """
 
-from apiforge.kit.errors import ConflictError, NotFoundError, ValidationFailedError
+from typing import Any
+
+from apiforge.kit.errors import (
+    AppError,
+    ConflictError,
+    NotFoundError,
+    PayloadTooLargeError,
+    ValidationFailedError,
+)
 
 
 class ProductNotFoundError(NotFoundError):
@@ -61,4 +75,46 @@ class CategoryInUseError(ConflictError):
         super().__init__(
             f"Category {category_id} still has products (archived ones included); "
             "move or delete them first."
+        )
+
+
+class ImportRowsInvalidError(ValidationFailedError):
+    """Each entry of `errors` has `line` (NDJSON line or array position, from 1) and `loc`
+    `["body", "<line>", <field>...]`."""
+
+    code = "catalog.import_invalid"
+
+    def __init__(self, errors: list[dict[str, Any]], *, truncated: bool) -> None:
+        more = " (only the first ones are listed)" if truncated else ""
+        super().__init__(
+            f"{len(errors)} rows are invalid{more}; nothing was imported.", errors=errors
+        )
+
+
+class ImportCategoriesUnknownError(ValidationFailedError):
+    code = "catalog.category_not_found"
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(
+            "Some rows name a category that does not exist; nothing was imported.",
+            errors=errors,
+        )
+
+
+class ImportTooLargeError(PayloadTooLargeError):
+    code = "catalog.import_too_large"
+
+    def __init__(self, max_rows: int) -> None:
+        super().__init__(f"One import takes at most {max_rows} rows; split the file.")
+
+
+class UnsupportedImportTypeError(AppError):
+    status = 415
+    code = "catalog.import_unsupported_type"
+    title = "Unsupported Media Type"
+
+    def __init__(self, content_type: str) -> None:
+        super().__init__(
+            f"Cannot import {content_type or 'a body without Content-Type'}: send "
+            "application/json (an array) or application/x-ndjson (one object per line)."
         )

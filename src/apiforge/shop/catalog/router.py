@@ -2,16 +2,20 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
 
 from apiforge.kit.inputs import PathId
 from apiforge.kit.openapi import problem_responses
 from apiforge.kit.pagination import Page
-from apiforge.shop.catalog.dependencies import Catalog
+from apiforge.shop.catalog.bulk.service import MEDIA_TYPES
+from apiforge.shop.catalog.dependencies import Catalog, Exporter, Importer
 from apiforge.shop.catalog.schemas import (
     CategoryCreate,
     CategoryRead,
     CategoryUpdate,
+    ExportQuery,
+    ImportResult,
     ProductCreate,
     ProductDetail,
     ProductListQuery,
@@ -23,6 +27,28 @@ from apiforge.shop.permissions import CatalogWriter
 
 router = APIRouter(prefix="/api", tags=["catalog"])
 ADMIN = (401, 403, 422)
+IMPORT_PATH = "/api/admin/products/import"
+# The global body limit (1 MiB) would cap an import at a few thousand rows; the 100,000 rows
+# one import takes fit in this for typical products. `create_shop_app` grants it to the path.
+IMPORT_MAX_BYTES = 64 * 1024 * 1024
+_PRODUCT = {"$ref": "#/components/schemas/ProductCreate"}
+IMPORT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"type": "array", "items": _PRODUCT}},
+            # Each line is one product object.
+            "application/x-ndjson": {"schema": _PRODUCT},
+        },
+    }
+}
+EXPORT_RESPONSES = {
+    200: {
+        "description": "The live products by id, streamed.",
+        "content": {media: {"schema": {"type": "string"}} for media in MEDIA_TYPES.values()},
+    },
+    **problem_responses(401, 403, 422),
+}
 
 
 @router.get("/categories")
@@ -98,3 +124,31 @@ async def delete_product(product_id: PathId, catalog: Catalog, _admin: CatalogWr
     """Deletes the product, or archives it when orders refer to it (hidden from the catalog,
     kept for those orders)."""
     await catalog.delete_product(product_id)
+
+
+@router.post(
+    "/admin/products/import",
+    status_code=201,
+    responses=problem_responses(*ADMIN, 413, 415),
+    openapi_extra=IMPORT_BODY,
+)
+async def import_products(
+    request: Request, importer: Importer, _admin: CatalogWriter
+) -> ImportResult:
+    """Creates products from a JSON array or NDJSON (one object per line), at most
+    100,000 rows, all or nothing: any invalid row (422 `catalog.import_invalid`) or unknown
+    category (422 `catalog.category_not_found`) writes nothing, and `errors` names each `line`
+    (array position or NDJSON line, from 1). 415 for other content types."""
+    return await importer.run(request.headers.get("content-type", ""), request.stream())
+
+
+@router.get("/admin/products/export", response_class=StreamingResponse, responses=EXPORT_RESPONSES)
+async def export_products(
+    query: Annotated[ExportQuery, Query()], exporter: Exporter, _admin: CatalogWriter
+) -> StreamingResponse:
+    """Every live product, streamed as NDJSON (`ProductRead` objects) or CSV with a header."""
+    return StreamingResponse(
+        exporter.stream(query.format),
+        media_type=MEDIA_TYPES[query.format],
+        headers={"Content-Disposition": f'attachment; filename="products.{query.format}"'},
+    )

@@ -140,3 +140,16 @@ class ProductSearchQuery(_Query):
     q: SearchText
     limit: Limit = 20
     cursor: Cursor | None = None
+
+
+class ImportResult(BaseModel):
+    imported: int
+
+
+class ExportFormat(StrEnum):
+    NDJSON = "ndjson"
+    CSV = "csv"
+
+
+class ExportQuery(_Query):
+    format: ExportFormat = ExportFormat.NDJSON
