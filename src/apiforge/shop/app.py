@@ -12,6 +12,7 @@ from apiforge.kit.settings import Settings
 from apiforge.shop.accounts.router import router as accounts_router
 from apiforge.shop.catalog.router import IMPORT_MAX_BYTES, IMPORT_PATH
 from apiforge.shop.catalog.router import router as catalog_router
+from apiforge.shop.dashboard.router import router as dashboard_router
 from apiforge.shop.orders.router import router as orders_router
 
 DESCRIPTION = """A reference shop built on apiforge.kit: accounts with JWT access tokens and
@@ -22,7 +23,7 @@ checked and decremented in one transaction. Errors are `application/problem+json
 def create_shop_app(settings: Settings | None = None) -> FastAPI:
     app = create_app(
         settings or Settings(),
-        routers=[accounts_router, catalog_router, orders_router],
+        routers=[accounts_router, catalog_router, orders_router, dashboard_router],
         title="apiforge shop",
         version=__version__,
         description=DESCRIPTION,

@@ -12,6 +12,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     exists,
+    func,
     literal,
     or_,
     select,
@@ -29,10 +30,11 @@ from apiforge.shop.catalog.errors import (
 )
 from apiforge.shop.catalog.models import Category, Product
 from apiforge.shop.catalog.schemas import ProductListQuery, ProductSort, StockLine
-from apiforge.shop.orders.models import OrderLine
+from apiforge.shop.orders.models import Order, OrderLine
 
 products = table_of(Product)
 categories = table_of(Category)
+orders = table_of(Order)
 order_lines = table_of(OrderLine)
 
 LIVE = products.c.is_archived.is_(False)
@@ -207,6 +209,16 @@ class ProductRepository:
         except IntegrityError as exc:
             raise UnknownCategoryError(category_id) from exc
 
+    async def low_stock(self, threshold: int, limit: int) -> Sequence[RowMapping]:
+        """Live products with at most `threshold` in stock, fewest first."""
+        statement = (
+            select(products.c.id, products.c.name, products.c.stock)
+            .where(LIVE, products.c.stock <= threshold)
+            .order_by(products.c.stock, products.c.id)
+            .limit(limit)
+        )
+        return (await self.session.execute(statement)).mappings().all()
+
     async def is_ordered(self, product_id: int) -> bool:
         statement = select(exists().where(order_lines.c.product_id == product_id))
         return bool((await self.session.execute(statement)).scalar())
@@ -243,6 +255,22 @@ class CategoryRepository:
                 self.session.add(category)
         except IntegrityError as exc:
             raise CategoryExistsError from exc
+
+    async def top_selling(self, limit: int) -> Sequence[RowMapping]:
+        """Categories by units sold in placed (not cancelled) orders, most first."""
+        units = func.sum(order_lines.c.quantity).label("units_sold")
+        statement = (
+            select(categories.c.id, categories.c.name, units)
+            .select_from(order_lines)
+            .join(orders, orders.c.id == order_lines.c.order_id)
+            .join(products, products.c.id == order_lines.c.product_id)
+            .join(categories, categories.c.id == products.c.category_id)
+            .where(orders.c.status == "placed")
+            .group_by(categories.c.id, categories.c.name)
+            .order_by(units.desc(), categories.c.id)
+            .limit(limit)
+        )
+        return (await self.session.execute(statement)).mappings().all()
 
     async def has_products(self, category_id: int) -> bool:
         statement = select(exists().where(products.c.category_id == category_id))

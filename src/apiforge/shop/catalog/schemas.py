@@ -153,3 +153,15 @@ class ExportFormat(StrEnum):
 
 class ExportQuery(_Query):
     format: ExportFormat = ExportFormat.NDJSON
+
+
+class CategorySales(BaseModel):
+    id: int
+    name: str
+    units_sold: int
+
+
+class LowStockProduct(BaseModel):
+    id: int
+    name: str
+    stock: int

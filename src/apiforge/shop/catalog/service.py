@@ -20,7 +20,9 @@ from apiforge.shop.catalog.schemas import (
     CategoryCreate,
     CategoryRead,
     CategoryRef,
+    CategorySales,
     CategoryUpdate,
+    LowStockProduct,
     ProductCreate,
     ProductDetail,
     ProductListQuery,
@@ -153,6 +155,16 @@ class CatalogService:
             id=row["category_id"], name=values.pop("category_name")
         )
         return ProductDetail.model_construct(**values, category=category)
+
+    # -- the dashboard's reads
+
+    async def top_categories(self, limit: int) -> list[CategorySales]:
+        rows = await self.categories.top_selling(limit)
+        return [CategorySales.model_construct(**row) for row in rows]
+
+    async def low_stock(self, threshold: int, limit: int) -> list[LowStockProduct]:
+        rows = await self.products.low_stock(threshold, limit)
+        return [LowStockProduct.model_construct(**row) for row in rows]
 
     # -- admin writes (cold paths: the ORM is fine here)
 

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import Row, bindparam, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apiforge.kit.db.base import table_of
@@ -120,3 +120,13 @@ class OrderRepository:
         if not order_ids:
             return []
         return (await self.session.execute(_LINES_OF, {"order_ids": list(order_ids)})).all()
+
+    async def summary(self, user_id: int) -> AnyRow:
+        """(order_count, spent_minor) of the user's orders, in one aggregate over their index."""
+        spent = func.coalesce(
+            func.sum(case((orders.c.status == "placed", orders.c.total_minor), else_=0)), 0
+        )
+        query = select(func.count().label("order_count"), spent.label("spent_minor")).where(
+            orders.c.user_id == user_id
+        )
+        return (await self.session.execute(query)).one()

@@ -62,3 +62,18 @@ class OrderRead(BaseModel):
     created_at: datetime
     cancelled_at: datetime | None
     items: list[OrderLineRead]
+
+
+class OrderSummary(BaseModel):
+    """`count`: all the user's orders, cancelled ones included; `total_spent`: placed ones only
+    (a cancelled order is not charged)."""
+
+    count: int
+    total_spent: MoneyMinor
+
+
+class RecentOrder(BaseModel):
+    id: int
+    status: OrderStatus
+    total: MoneyMinor
+    created_at: datetime

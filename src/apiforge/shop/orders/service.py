@@ -18,7 +18,13 @@ from apiforge.shop.orders.errors import (
     ProductUnavailableError,
 )
 from apiforge.shop.orders.repository import AnyRow, NewOrderLine, OrderRepository
-from apiforge.shop.orders.schemas import OrderCreate, OrderLineRead, OrderRead
+from apiforge.shop.orders.schemas import (
+    OrderCreate,
+    OrderLineRead,
+    OrderRead,
+    OrderSummary,
+    RecentOrder,
+)
 
 CURSOR_KIND = "orders"
 
@@ -77,6 +83,23 @@ class OrderService:
         items = await self._with_lines(rows[:limit])
         next_cursor = encode_cursor(CURSOR_KIND, items[-1].id) if has_more else None
         return Page[OrderRead].model_construct(items=items, next_cursor=next_cursor)
+
+    # -- the dashboard's reads: one query each
+
+    async def summary(self, user_id: int) -> OrderSummary:
+        row = await self.orders.summary(user_id)
+        # PostgreSQL sums a bigint into a numeric (a Decimal here).
+        return OrderSummary.model_construct(count=row.order_count, total_spent=int(row.spent_minor))
+
+    async def recent(self, user_id: int, limit: int) -> list[RecentOrder]:
+        """The user's newest orders, without their lines."""
+        rows = await self.orders.page(user_id=user_id, before_id=None, limit=limit)
+        return [
+            RecentOrder.model_construct(
+                id=row.id, status=row.status, total=row.total_minor, created_at=row.created_at
+            )
+            for row in rows
+        ]
 
     async def _with_lines(self, rows: Sequence[AnyRow]) -> list[OrderRead]:
         lines_by_order: defaultdict[int, list[OrderLineRead]] = defaultdict(list)

@@ -1,0 +1,16 @@
+"""FastAPI wiring for the dashboard: a service on the app's database (not the request's
+session: its reads run concurrently on connections of their own)."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from apiforge.kit.lifespan import app_state
+from apiforge.shop.dashboard.service import DashboardService
+
+
+async def dashboard_service(request: Request) -> DashboardService:
+    return DashboardService(app_state(request.app).database)
+
+
+DashboardReader = Annotated[DashboardService, Depends(dashboard_service)]

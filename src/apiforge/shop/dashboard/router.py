@@ -1,0 +1,21 @@
+"""The signed-in user's dashboard."""
+
+from fastapi import APIRouter
+
+from apiforge.kit.auth.dependencies import CurrentPrincipal
+from apiforge.kit.openapi import problem_responses
+from apiforge.shop.dashboard.dependencies import DashboardReader
+from apiforge.shop.dashboard.schemas import Dashboard
+from apiforge.shop.permissions import PERMISSIONS
+
+router = APIRouter(prefix="/api", tags=["dashboard"])
+STOCK_ALERT_ROLES = PERMISSIONS["catalog:write"]  # those who can restock see what runs low
+
+
+@router.get("/dashboard", response_model_exclude_none=True, responses=problem_responses(401))
+async def get_dashboard(principal: CurrentPrincipal, dashboard: DashboardReader) -> Dashboard:
+    """My order count and spend, my 5 newest orders, the 5 best-selling categories, and for
+    admins only, live products with 5 or fewer in stock (`low_stock`, absent otherwise)."""
+    return await dashboard.build(
+        principal.id, with_stock_alerts=principal.role in STOCK_ALERT_ROLES
+    )
