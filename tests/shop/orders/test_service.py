@@ -94,8 +94,8 @@ async def test_a_page_has_a_cursor_only_when_more_follow(
     placed = [(await service.place(customer.id, _order((product.id, 1)))).id for _ in range(3)]
 
     first = await service.list_page(user_id=customer.id, cursor=None, limit=2)
-    assert first.next_cursor is not None
-    rest = await service.list_page(user_id=customer.id, cursor=first.next_cursor, limit=2)
+    assert first["next_cursor"] is not None
+    rest = await service.list_page(user_id=customer.id, cursor=first["next_cursor"], limit=2)
 
-    assert [o.id for o in first.items + rest.items] == placed[::-1]
-    assert rest.next_cursor is None
+    assert [o["id"] for o in first["items"] + rest["items"]] == placed[::-1]
+    assert rest["next_cursor"] is None

@@ -1,8 +1,12 @@
 """Orders over HTTP: place, list mine, read, cancel; and everyone's orders for admins."""
 
-from fastapi import APIRouter
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request, Response
 
 from apiforge.kit.auth.dependencies import CurrentPrincipal
+from apiforge.kit.cache import PRIVATE_NO_STORE, RenderedJson
 from apiforge.kit.inputs import PathId
 from apiforge.kit.openapi import problem_responses
 from apiforge.kit.pagination import Page
@@ -11,6 +15,18 @@ from apiforge.shop.orders.schemas import OrderCreate, OrderRead
 from apiforge.shop.permissions import OrdersAuditor
 
 router = APIRouter(prefix="/api", tags=["orders"])
+LISTING: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified: the `If-None-Match` ETag is still current"}
+}
+
+
+def private_json(request: Request, payload: object) -> Response:
+    """Listings are rendered straight to JSON bytes (see schemas.py), with an ETag, and are
+    never stored by clients: they belong to the caller."""
+    body = orjson.dumps(payload, option=orjson.OPT_UTC_Z)
+    return RenderedJson.of(body).response(
+        if_none_match=request.headers.get("if-none-match"), cache_control=PRIVATE_NO_STORE
+    )
 
 
 @router.post(
@@ -23,11 +39,21 @@ async def place_order(body: OrderCreate, principal: CurrentPrincipal, orders: Or
     return await orders.place(principal.id, body)
 
 
-@router.get("/orders", summary="My orders, newest first", responses=problem_responses(401, 422))
+@router.get(
+    "/orders",
+    summary="My orders, newest first",
+    response_model=Page[OrderRead],
+    responses=LISTING | problem_responses(401, 422),
+)
 async def list_my_orders(
-    principal: CurrentPrincipal, orders: Orders, limit: Limit = 20, cursor: Cursor = None
-) -> Page[OrderRead]:
-    return await orders.list_page(user_id=principal.id, cursor=cursor, limit=limit)
+    request: Request,
+    principal: CurrentPrincipal,
+    orders: Orders,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> Response:
+    page = await orders.list_page(user_id=principal.id, cursor=cursor, limit=limit)
+    return private_json(request, page)
 
 
 @router.get(
@@ -49,13 +75,16 @@ async def cancel_order(order_id: PathId, principal: CurrentPrincipal, orders: Or
 @router.get(
     "/admin/orders",
     summary="Everyone's orders, newest first (admin)",
-    responses=problem_responses(401, 403, 422),
+    response_model=Page[OrderRead],
+    responses=LISTING | problem_responses(401, 403, 422),
 )
 async def list_all_orders(
+    request: Request,
     _: OrdersAuditor,
     orders: Orders,
     limit: Limit = 20,
     cursor: Cursor = None,
     user_id: UserFilter = None,
-) -> Page[OrderRead]:
-    return await orders.list_page(user_id=user_id, cursor=cursor, limit=limit)
+) -> Response:
+    page = await orders.list_page(user_id=user_id, cursor=cursor, limit=limit)
+    return private_json(request, page)

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apiforge.kit.db.base import utcnow
-from apiforge.kit.pagination import Page, decode_cursor, encode_cursor
+from apiforge.kit.money import format_minor
+from apiforge.kit.pagination import decode_cursor, encode_cursor
 from apiforge.shop.catalog.schemas import StockLine
 from apiforge.shop.catalog.service import CatalogService
 from apiforge.shop.orders.errors import (
@@ -20,8 +21,11 @@ from apiforge.shop.orders.errors import (
 from apiforge.shop.orders.repository import AnyRow, NewOrderLine, OrderRepository
 from apiforge.shop.orders.schemas import (
     OrderCreate,
+    OrderJSON,
+    OrderLineJSON,
     OrderLineRead,
     OrderRead,
+    OrdersPageJSON,
     OrderSummary,
     RecentOrder,
 )
@@ -74,15 +78,19 @@ class OrderService:
 
     async def list_page(
         self, *, user_id: int | None, cursor: str | None, limit: int
-    ) -> Page[OrderRead]:
+    ) -> OrdersPageJSON:
         """Newest first, with their items, in two queries whatever `limit` is. `user_id=None`
         lists everyone's orders (the admin's view)."""
         before_id = None if cursor is None else decode_cursor(cursor, CURSOR_KIND, (int,))[0]
         rows = await self.orders.page(user_id=user_id, before_id=before_id, limit=limit + 1)
         has_more = len(rows) > limit
-        items = await self._with_lines(rows[:limit])
-        next_cursor = encode_cursor(CURSOR_KIND, items[-1].id) if has_more else None
-        return Page[OrderRead].model_construct(items=items, next_cursor=next_cursor)
+        page = rows[:limit]
+        lines_by_order: defaultdict[int, list[OrderLineJSON]] = defaultdict(list)
+        for line in await self.orders.lines_of([row.id for row in page]):
+            lines_by_order[line.order_id].append(_line_json(line))
+        items = [_order_json(row, lines_by_order[row.id]) for row in page]
+        next_cursor = encode_cursor(CURSOR_KIND, page[-1].id) if has_more else None
+        return {"items": items, "next_cursor": next_cursor}
 
     # -- the dashboard's reads: one query each
 
@@ -127,6 +135,27 @@ def _line_read(line: NewOrderLine | AnyRow) -> OrderLineRead:
         unit_price=line.unit_price_minor,
         line_total=line.unit_price_minor * line.quantity,
     )
+
+
+def _line_json(line: AnyRow) -> OrderLineJSON:
+    return {
+        "product_id": line.product_id,
+        "product_name": line.product_name,
+        "quantity": line.quantity,
+        "unit_price": format_minor(line.unit_price_minor),
+        "line_total": format_minor(line.unit_price_minor * line.quantity),
+    }
+
+
+def _order_json(row: AnyRow, items: list[OrderLineJSON]) -> OrderJSON:
+    return {
+        "id": row.id,
+        "status": row.status,
+        "total": format_minor(row.total_minor),
+        "created_at": row.created_at,
+        "cancelled_at": row.cancelled_at,
+        "items": items,
+    }
 
 
 def _order_read(row: AnyRow, items: list[OrderLineRead]) -> OrderRead:
