@@ -18,6 +18,7 @@ from apiforge.kit.lifespan import app_state
 from apiforge.kit.settings import Environment, Settings
 from apiforge.kit.testing.services import create_postgres_database, drop_postgres_database
 from apiforge.shop.app import create_shop_app
+from apiforge.shop.catalog.service import CATALOG_TAG
 from apiforge.shop.migrations import MIGRATIONS_DIR
 from apiforge.shop.models import metadata
 from tests.factories import UserWithPassword, auth_headers, create_user
@@ -120,6 +121,11 @@ async def session(
 async def client(
     app: FastAPI, db_connection: AsyncConnection | None
 ) -> AsyncIterator[httpx.AsyncClient]:
+    # The app (and its cache) outlives each test's rolled-back data: start every test with
+    # no cached catalog answer.
+    cache = app_state(app).cache
+    if cache is not None:
+        await cache.invalidate_tags(CATALOG_TAG)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http

@@ -1,15 +1,16 @@
 """Catalog HTTP routes: public reads, admin-only writes (`CatalogWriter`)."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
+from pydantic import TypeAdapter
 
 from apiforge.kit.inputs import PathId
 from apiforge.kit.openapi import problem_responses
 from apiforge.kit.pagination import Page
 from apiforge.shop.catalog.bulk.service import MEDIA_TYPES
-from apiforge.shop.catalog.dependencies import Catalog, Exporter, Importer
+from apiforge.shop.catalog.dependencies import Catalog, Exporter, Importer, Reads
 from apiforge.shop.catalog.schemas import (
     CategoryCreate,
     CategoryRead,
@@ -26,6 +27,14 @@ from apiforge.shop.catalog.schemas import (
 from apiforge.shop.permissions import CatalogWriter
 
 router = APIRouter(prefix="/api", tags=["catalog"])
+CACHED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified: the `If-None-Match` ETag is still current"}
+}
+READ_ERRORS = problem_responses(422)
+# Built once: the cached reads render their bytes with pydantic's serializer directly.
+_CATEGORIES = TypeAdapter(list[CategoryRead])
+_PRODUCT_PAGE = TypeAdapter(Page[ProductRead])
+_PRODUCT_DETAIL = TypeAdapter(ProductDetail)
 ADMIN = (401, 403, 422)
 IMPORT_PATH = "/api/admin/products/import"
 # The global body limit (1 MiB) would cap an import at a few thousand rows; the 100,000 rows
@@ -51,10 +60,10 @@ EXPORT_RESPONSES = {
 }
 
 
-@router.get("/categories")
-async def list_categories(catalog: Catalog) -> list[CategoryRead]:
+@router.get("/categories", response_model=list[CategoryRead], responses=CACHED)
+async def list_categories(reads: Reads) -> Response:
     """All categories, by name."""
-    return await catalog.list_categories()
+    return await reads.respond("categories", lambda c: c.list_categories(), _CATEGORIES)
 
 
 @router.post("/categories", status_code=201, responses=problem_responses(*ADMIN, 409))
@@ -80,27 +89,31 @@ async def delete_category(category_id: PathId, catalog: Catalog, _admin: Catalog
     await catalog.delete_category(category_id)
 
 
-@router.get("/products", responses=problem_responses(422))
-async def list_products(
-    query: Annotated[ProductListQuery, Query()], catalog: Catalog
-) -> Page[ProductRead]:
+@router.get("/products", response_model=Page[ProductRead], responses=CACHED | READ_ERRORS)
+async def list_products(query: Annotated[ProductListQuery, Query()], reads: Reads) -> Response:
     """Live products, keyset-paginated: pass `next_cursor` back as `cursor` with the same
     `sort`. A cursor from another sort order is a 422 `request.invalid_cursor`."""
-    return await catalog.list_products(query)
+    key = f"products:{query.model_dump_json()}"
+    return await reads.respond(key, lambda c: c.list_products(query), _PRODUCT_PAGE)
 
 
 # Declared before /products/{product_id}, which would otherwise take "search" for an id.
-@router.get("/products/search", responses=problem_responses(422))
-async def search_products(
-    query: Annotated[ProductSearchQuery, Query()], catalog: Catalog
-) -> Page[ProductRead]:
+@router.get("/products/search", response_model=Page[ProductRead], responses=CACHED | READ_ERRORS)
+async def search_products(query: Annotated[ProductSearchQuery, Query()], reads: Reads) -> Response:
     """Live products whose name or description contains `q` (case-insensitive), by id."""
-    return await catalog.search_products(query)
+    key = f"search:{query.model_dump_json()}"
+    return await reads.respond(key, lambda c: c.search_products(query), _PRODUCT_PAGE)
 
 
-@router.get("/products/{product_id}", responses=problem_responses(404, 422))
-async def get_product(product_id: PathId, catalog: Catalog) -> ProductDetail:
-    return await catalog.get_product(product_id)
+@router.get(
+    "/products/{product_id}",
+    response_model=ProductDetail,
+    responses=CACHED | problem_responses(404, 422),
+)
+async def get_product(product_id: PathId, reads: Reads) -> Response:
+    return await reads.respond(
+        f"product:{product_id}", lambda c: c.get_product(product_id), _PRODUCT_DETAIL
+    )
 
 
 @router.post("/products", status_code=201, responses=problem_responses(*ADMIN))

@@ -8,6 +8,8 @@ from pydantic import BaseModel
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from apiforge.kit.cache import CacheBackend
+from apiforge.kit.db.session import after_commit
 from apiforge.kit.pagination import InvalidCursorError, Page, decode_cursor, encode_cursor
 from apiforge.shop.catalog.errors import (
     CategoryInUseError,
@@ -111,10 +113,24 @@ def _product_read(product: Product) -> ProductRead:
     )
 
 
+# Every cached catalog read carries this tag; any committed catalog write invalidates it.
+CATALOG_TAG = "catalog"
+
+
 class CatalogService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, *, cache: CacheBackend | None = None) -> None:
+        self.session = session
+        self.cache = cache
         self.products = ProductRepository(session)
         self.categories = CategoryRepository(session)
+
+    def _catalog_changed(self) -> None:
+        """Cached catalog reads are dropped in every worker once this write has committed
+        (a rollback drops the callback). Stock taken by orders does not come here: cached
+        stock figures age out with `CATALOG_TTL_SECONDS` instead."""
+        cache = self.cache
+        if cache is not None:
+            after_commit(self.session, lambda: cache.invalidate_tags(CATALOG_TAG))
 
     # -- stock, for the orders domain
 
@@ -169,11 +185,13 @@ class CatalogService:
     # -- admin writes (cold paths: the ORM is fine here)
 
     async def create_category(self, data: CategoryCreate) -> CategoryRead:
+        self._catalog_changed()
         category = Category(name=data.name, description=data.description)
         await self.categories.save(category, {})
         return _category_read(category)
 
     async def update_category(self, category_id: int, data: CategoryUpdate) -> CategoryRead:
+        self._catalog_changed()
         category = await self.categories.get(category_id)
         if category is None:
             raise CategoryNotFoundError(category_id)
@@ -181,12 +199,14 @@ class CatalogService:
         return _category_read(category)
 
     async def delete_category(self, category_id: int) -> None:
+        self._catalog_changed()
         if await self.categories.has_products(category_id):
             raise CategoryInUseError(category_id)
         if not await self.categories.delete(category_id):
             raise CategoryNotFoundError(category_id)
 
     async def create_product(self, data: ProductCreate) -> ProductRead:
+        self._catalog_changed()
         product = Product(
             name=data.name,
             description=data.description,
@@ -198,6 +218,7 @@ class CatalogService:
         return _product_read(product)
 
     async def update_product(self, product_id: int, data: ProductUpdate) -> ProductRead:
+        self._catalog_changed()
         product = await self.products.get_live(product_id)
         if product is None:
             raise ProductNotFoundError(product_id)
@@ -207,6 +228,7 @@ class CatalogService:
     async def delete_product(self, product_id: int) -> None:
         """Delete a product, or archive it if orders refer to it: their lines keep pointing at
         it, and it disappears from the catalog all the same."""
+        self._catalog_changed()
         if not await self.products.lock_live(product_id):
             raise ProductNotFoundError(product_id)
         if await self.products.is_ordered(product_id):

@@ -11,12 +11,15 @@ from collections.abc import AsyncIterator, Callable, Sequence
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from apiforge.kit.cache import CacheBackend
 from apiforge.kit.db.database import Database
+from apiforge.kit.db.session import after_commit
 from apiforge.kit.money import format_minor
 from apiforge.shop.catalog.bulk.repository import AnyRow, BulkProductRepository
 from apiforge.shop.catalog.bulk.rows import MAX_ERRORS, ImportRow, read_rows, row_error
 from apiforge.shop.catalog.errors import ImportCategoriesUnknownError
 from apiforge.shop.catalog.schemas import ExportFormat, ImportResult
+from apiforge.shop.catalog.service import CATALOG_TAG
 
 MAX_ROWS = 100_000
 CSV_HEADER = ("id", "name", "description", "price", "stock", "category_id", "created_at")
@@ -24,7 +27,15 @@ MEDIA_TYPES = {ExportFormat.NDJSON: "application/x-ndjson", ExportFormat.CSV: "t
 
 
 class ProductImporter:
-    def __init__(self, session: AsyncSession, *, max_rows: int = MAX_ROWS) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        *,
+        cache: CacheBackend | None = None,
+        max_rows: int = MAX_ROWS,
+    ) -> None:
+        self.session = session
+        self.cache = cache
         self.products = BulkProductRepository(session)
         self.max_rows = max_rows
 
@@ -34,6 +45,10 @@ class ProductImporter:
         rows = await read_rows(content_type, body, self.max_rows)
         await self._check_categories(rows)
         await self.products.insert(rows)
+        cache = self.cache
+        if cache is not None and rows:
+            # New products change listing pages: drop cached catalog reads once committed.
+            after_commit(self.session, lambda: cache.invalidate_tags(CATALOG_TAG))
         return ImportResult(imported=len(rows))
 
     async def _check_categories(self, rows: Sequence[ImportRow]) -> None:
