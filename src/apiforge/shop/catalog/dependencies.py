@@ -64,7 +64,13 @@ class CatalogReads:
         )
 
 
-Reads = Annotated[CatalogReads, Depends(CatalogReads)]
+async def catalog_reads(request: Request) -> CatalogReads:
+    # An async factory, not `Depends(CatalogReads)`: FastAPI runs a class (a sync callable)
+    # in the thread pool, and that hop cost more than the whole cache hit.
+    return CatalogReads(request)
+
+
+Reads = Annotated[CatalogReads, Depends(catalog_reads)]
 
 
 async def product_importer(request: Request, session: DbSession) -> ProductImporter:
