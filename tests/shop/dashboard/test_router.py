@@ -187,8 +187,10 @@ async def test_one_query_per_read_each_on_its_own_connection(
     with count_queries(database.engine) as many, connections_used(database.engine) as after:
         await client.get(URL, headers=headers)
 
-    assert len(few.data_statements) == len(many.data_statements) == reads
-    assert len(before) == len(after) == reads
+    # The first read computes everything; the second serves the top categories (the same for
+    # everybody) from the cache. More orders never mean more queries.
+    assert len(few.data_statements) == len(before) == reads
+    assert len(many.data_statements) == len(after) == reads - 1
 
 
 async def test_concurrent_reads_against_one_after_another(

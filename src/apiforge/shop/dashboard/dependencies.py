@@ -10,7 +10,8 @@ from apiforge.shop.dashboard.service import DashboardService
 
 
 async def dashboard_service(request: Request) -> DashboardService:
-    return DashboardService(app_state(request.app).database)
+    state = app_state(request.app)
+    return DashboardService(state.database, cache=state.cache)
 
 
 DashboardReader = Annotated[DashboardService, Depends(dashboard_service)]
