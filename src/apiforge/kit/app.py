@@ -2,10 +2,11 @@
 It wires settings, lifespan, middleware, problem+json errors, health probes and offline docs.
 Not for: routes of a service (pass them in)."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from fastapi import APIRouter, FastAPI
 
+from apiforge.kit.cache.front import FrontCache
 from apiforge.kit.docs import install_docs
 from apiforge.kit.health import health_router
 from apiforge.kit.heap import freeze_startup_heap
@@ -25,7 +26,11 @@ def create_app(
     version: str = "0.1.0",
     description: str = "",
     on_startup: list[StartupHook] | None = None,
+    body_limits: Mapping[str, int] | None = None,
+    front_cache: FrontCache | None = None,
 ) -> FastAPI:
+    """`body_limits`: exact paths allowed another body size than `settings.max_body_bytes`.
+    `front_cache`: GET path prefixes whose cached answers are served before routing."""
     configure_logging(settings)
     docs = settings.docs_enabled
     app = FastAPI(
@@ -42,7 +47,7 @@ def create_app(
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_problem_handlers(app)
-    install_middleware(app, settings)
+    install_middleware(app, settings, body_limits=body_limits, front_cache=front_cache)
     app.include_router(health_router)
     for router in routers:
         app.include_router(router)

@@ -1,12 +1,13 @@
-"""Per-path body allowances: `BodyLimitMiddleware(overrides=...)` and `allow_body_sizes`."""
+"""Per-path body allowances: `BodyLimitMiddleware(overrides=...)` and
+`create_app(body_limits=...)`."""
 
 import pytest
-from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 
-from apiforge.kit.middleware import BodyLimitMiddleware, allow_body_sizes
+from apiforge.kit import create_app
+from apiforge.kit.middleware import BodyLimitMiddleware
 from apiforge.kit.problems import PROBLEM_CONTENT_TYPE
-from tests.kit.apps import call_asgi, http_scope, kit_app, responder
+from tests.kit.apps import call_asgi, http_scope, kit_settings, responder
 
 LIMIT = 100
 BIG_PATH = "/import"
@@ -49,28 +50,9 @@ async def test_other_paths_keep_the_global_limit() -> None:
     assert exchange.status == 413
 
 
-def _body_limit_kwargs(app: FastAPI) -> dict[str, object]:
+def test_create_app_passes_body_limits_to_the_middleware(sqlite_url: str) -> None:
+    app = create_app(
+        kit_settings(sqlite_url, max_body_bytes=2048), body_limits={"/a": 4096, "/b": 8192}
+    )
     (entry,) = [m for m in app.user_middleware if m.cls is BodyLimitMiddleware]  # type: ignore[comparison-overlap]  # Starlette types cls as a factory
-    return dict(entry.kwargs)
-
-
-def test_allow_body_sizes_adds_overrides_to_an_app_from_create_app(sqlite_url: str) -> None:
-    app = kit_app(sqlite_url, max_body_bytes=2048)
-
-    allow_body_sizes(app, {"/a": 4096})
-    allow_body_sizes(app, {"/b": 8192})
-
-    assert _body_limit_kwargs(app) == {"max_bytes": 2048, "overrides": {"/a": 4096, "/b": 8192}}
-
-
-def test_allow_body_sizes_refuses_once_the_stack_is_built(sqlite_url: str) -> None:
-    app = kit_app(sqlite_url)
-    app.middleware_stack = app.build_middleware_stack()
-
-    with pytest.raises(RuntimeError, match="already built"):
-        allow_body_sizes(app, {"/a": 4096})
-
-
-def test_allow_body_sizes_needs_the_body_limit_middleware() -> None:
-    with pytest.raises(RuntimeError, match="no BodyLimitMiddleware"):
-        allow_body_sizes(FastAPI(), {"/a": 4096})
+    assert dict(entry.kwargs) == {"max_bytes": 2048, "overrides": {"/a": 4096, "/b": 8192}}

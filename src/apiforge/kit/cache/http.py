@@ -57,10 +57,15 @@ class RenderedJson:
             raise ValueError("not a packed RenderedJson")
         return cls(body, etag.decode())
 
-    def response(self, *, if_none_match: str | None, cache_control: str) -> Response:
+    def response(
+        self, *, if_none_match: str | None, cache_control: str, front_cache: str | None = None
+    ) -> Response:
         """304 with an empty body when `if_none_match` matches, else 200 with the body; both
-        carry `ETag` and `Cache-Control`."""
+        carry `ETag` and `Cache-Control`. `front_cache` (see `front.cache_header`) names the
+        cache entry this answer came from, for the front layer to serve the next one."""
         headers = {"etag": self.etag, "cache-control": cache_control}
+        if front_cache is not None:
+            headers["x-apiforge-cache"] = front_cache
         if if_none_match_matches(if_none_match, self.etag):
             return Response(status_code=304, headers=headers)
         return Response(self.body, media_type=_JSON, headers=headers)

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from pydantic import TypeAdapter
 
 from apiforge.kit.cache import PRIVATE_NO_STORE, RenderedJson, cached_json, public_max_age
+from apiforge.kit.cache.front import FrontCache, cache_header
 from apiforge.kit.db.session import DbSession
 from apiforge.kit.lifespan import app_state
 from apiforge.shop.catalog.bulk.service import ProductExporter, ProductImporter
@@ -22,6 +23,11 @@ from apiforge.shop.catalog.service import CATALOG_TAG, CatalogService
 CATALOG_TTL_SECONDS = 5
 CLIENT_MAX_AGE_SECONDS = 5
 _PUBLIC = public_max_age(CLIENT_MAX_AGE_SECONDS)
+CATALOG_TAGS = (CATALOG_TAG,)
+# Served before routing when cached (kit.cache.front): the public catalog reads.
+CATALOG_FRONT_CACHE = FrontCache(
+    prefixes=("/api/products", "/api/categories"), public_cache_control=_PUBLIC
+)
 
 
 async def catalog_service(request: Request, session: DbSession) -> CatalogService:
@@ -55,12 +61,17 @@ class CatalogReads:
 
         if self._cache is None:
             rendered = RenderedJson.of(await render())
-        else:
-            rendered = await cached_json(
-                self._cache, f"catalog:{key}", render, ttl=CATALOG_TTL_SECONDS, tags=(CATALOG_TAG,)
+            return rendered.response(
+                if_none_match=self._if_none_match, cache_control=self._cache_control
             )
+        cache_key = f"catalog:{key}"
+        rendered = await cached_json(
+            self._cache, cache_key, render, ttl=CATALOG_TTL_SECONDS, tags=CATALOG_TAGS
+        )
         return rendered.response(
-            if_none_match=self._if_none_match, cache_control=self._cache_control
+            if_none_match=self._if_none_match,
+            cache_control=self._cache_control,
+            front_cache=cache_header(cache_key, CATALOG_TAGS),
         )
 
 
