@@ -2,6 +2,7 @@
 (created when missing), its server version, and whether Redis answers."""
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from sqlalchemy import text
@@ -32,53 +33,37 @@ async def ensure_postgres_database(admin_url: str, name: str = BENCH_DATABASE) -
     return bench_database_url(admin_url, name)
 
 
-async def postgres_version(url: str) -> str | None:
+async def _postgres_scalar(url: str, query: str) -> object:
+    """One value from a fresh connection; None for a database that is not PostgreSQL."""
     if not url.startswith("postgresql"):
         return None
     engine = create_async_engine(url)
     try:
         async with engine.connect() as conn:
-            return str(await conn.scalar(text("SHOW server_version")))
+            return await conn.scalar(text(query))
     finally:
         await engine.dispose()
 
 
-async def redis_answers(url: str, wait_s: float = 1.0) -> bool:
-    """A PING over a raw socket: the bench needs no Redis client for this."""
-    parts = urlsplit(url)
-    try:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(parts.hostname or "127.0.0.1", parts.port or 6379), wait_s
-        )
-    except (OSError, TimeoutError):
-        return False
-    try:
-        writer.write(b"PING\r\n")
-        await writer.drain()
-        line = await asyncio.wait_for(reader.readline(), wait_s)
-        # +PONG, or -NOAUTH when a password is needed (it answers; the URL carries the password).
-        return line.startswith((b"+PONG", b"-NOAUTH"))
-    except (OSError, TimeoutError):
-        return False
-    finally:
-        writer.close()
+async def postgres_version(url: str) -> str | None:
+    version = await _postgres_scalar(url, "SHOW server_version")
+    return None if version is None else str(version)
 
 
 async def postgres_server_pid(url: str) -> int | None:
     """The pid of the backend serving a fresh connection (its parent is the postmaster)."""
-    if not url.startswith("postgresql"):
-        return None
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as conn:
-            pid = await conn.scalar(text("SELECT pg_backend_pid()"))
-            return int(pid) if pid is not None else None
-    finally:
-        await engine.dispose()
+    pid = await _postgres_scalar(url, "SELECT pg_backend_pid()")
+    return None if pid is None else int(str(pid))
 
 
-async def redis_server_pid(url: str, wait_s: float = 1.0) -> int | None:
-    """`process_id` from `INFO server` over a raw socket (no password support needed here)."""
+async def _redis_exchange(
+    url: str,
+    command: bytes,
+    read: Callable[[asyncio.StreamReader], Awaitable[bytes]],
+    wait_s: float,
+) -> bytes | None:
+    """Send one inline command over a raw socket and read its reply with `read`; None when
+    Redis does not answer in `wait_s` (the bench needs no Redis client for this)."""
     parts = urlsplit(url)
     try:
         reader, writer = await asyncio.wait_for(
@@ -87,17 +72,32 @@ async def redis_server_pid(url: str, wait_s: float = 1.0) -> int | None:
     except (OSError, TimeoutError):
         return None
     try:
-        writer.write(b"INFO server\r\n")
+        writer.write(command)
         await writer.drain()
-        header = await asyncio.wait_for(reader.readline(), wait_s)
-        if not header.startswith(b"$"):
-            return None
-        body = await asyncio.wait_for(reader.readexactly(int(header[1:]) + 2), wait_s)
+        return await asyncio.wait_for(read(reader), wait_s)
     except (OSError, TimeoutError, ValueError, asyncio.IncompleteReadError):
         return None
     finally:
         writer.close()
-    for line in body.decode(errors="replace").splitlines():
+
+
+async def redis_answers(url: str, wait_s: float = 1.0) -> bool:
+    """A PING: +PONG, or -NOAUTH when a password is needed (it answers; the URL carries it)."""
+    line = await _redis_exchange(url, b"PING\r\n", lambda reader: reader.readline(), wait_s)
+    return line is not None and line.startswith((b"+PONG", b"-NOAUTH"))
+
+
+async def _bulk_reply(reader: asyncio.StreamReader) -> bytes:
+    header = await reader.readline()
+    if not header.startswith(b"$"):
+        return b""
+    return await reader.readexactly(int(header[1:]) + 2)
+
+
+async def redis_server_pid(url: str, wait_s: float = 1.0) -> int | None:
+    """`process_id` from `INFO server` (no password support needed here)."""
+    body = await _redis_exchange(url, b"INFO server\r\n", _bulk_reply, wait_s)
+    for line in (body or b"").decode(errors="replace").splitlines():
         if line.startswith("process_id:"):
             return int(line.split(":", 1)[1])
     return None
