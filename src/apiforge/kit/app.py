@@ -6,13 +6,15 @@ from collections.abc import Mapping, Sequence
 
 from fastapi import APIRouter, FastAPI
 
+from apiforge.kit.access_log import AccessLog
 from apiforge.kit.cache.front import FrontCache
 from apiforge.kit.docs import install_docs
 from apiforge.kit.health import health_router
 from apiforge.kit.heap import freeze_startup_heap
-from apiforge.kit.lifespan import StartupHook, build_lifespan
+from apiforge.kit.lifespan import LifespanResource, StartupHook, build_lifespan
 from apiforge.kit.logs import configure_logging
 from apiforge.kit.middleware import install_middleware
+from apiforge.kit.middleware.telemetry import RequestObserver
 from apiforge.kit.openapi import install_openapi
 from apiforge.kit.problems import install_problem_handlers
 from apiforge.kit.settings import Settings
@@ -33,12 +35,16 @@ def create_app(
     `front_cache`: GET path prefixes whose cached answers are served before routing."""
     configure_logging(settings)
     docs = settings.docs_enabled
+    # Filled below by the observability parts; entered when the app starts.
+    resources: list[LifespanResource] = []
     app = FastAPI(
         title=title,
         version=version,
         description=description,
         # The heap is frozen last, after the service's own start-up work.
-        lifespan=build_lifespan(settings, [*(on_startup or []), freeze_startup_heap]),
+        lifespan=build_lifespan(
+            settings, [*(on_startup or []), freeze_startup_heap], resources=resources
+        ),
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
@@ -47,7 +53,12 @@ def create_app(
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_problem_handlers(app)
-    install_middleware(app, settings, body_limits=body_limits, front_cache=front_cache)
+    observers: list[RequestObserver] = []
+    if settings.access_log:
+        observers.append(AccessLog())
+    install_middleware(
+        app, settings, body_limits=body_limits, front_cache=front_cache, observers=observers
+    )
     app.include_router(health_router)
     for router in routers:
         app.include_router(router)

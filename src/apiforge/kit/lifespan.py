@@ -2,7 +2,7 @@
 `AppState` through which the request path reaches them. Not for: per-request state."""
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 StartupHook = Callable[["AppState"], Awaitable[None]]
+# A process-long companion of the app (a metrics sampler, a tracer provider): entered after the
+# state is built, before the startup hooks; exited in reverse order before the pools close.
+LifespanResource = Callable[["AppState"], AbstractAsyncContextManager[None]]
 
 
 @dataclass
@@ -50,8 +53,12 @@ def _redis_client(settings: Settings) -> "Redis":
 
 
 def build_lifespan(
-    settings: Settings, on_startup: list[StartupHook] | None = None
+    settings: Settings,
+    on_startup: list[StartupHook] | None = None,
+    resources: list[LifespanResource] | None = None,
 ) -> Callable[[FastAPI], Any]:
+    """`resources` is read when the app starts, so it may be filled after this call."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = Database.from_url(settings.database_url, settings.db)
@@ -71,11 +78,14 @@ def build_lifespan(
         )
         app.state.apiforge = state
         try:
-            if cache is not None:
-                await cache.start()
-            for hook in on_startup or ():
-                await hook(state)
-            yield
+            async with AsyncExitStack() as stack:
+                if cache is not None:
+                    await cache.start()
+                for resource in resources or ():
+                    await stack.enter_async_context(resource(state))
+                for hook in on_startup or ():
+                    await hook(state)
+                yield
         finally:
             if cache is not None:
                 await cache.aclose()

@@ -74,6 +74,63 @@ class CacheSettings(BaseModel):
     channel: str = Field(default="apiforge:cache:invalidations", min_length=1)
 
 
+class MetricsSettings(BaseModel):
+    """Prometheus metrics. Collection is on by default (its cost is in BENCHMARKS.md). The
+    endpoint is never public by accident: on the main port it is served outside production,
+    and in production only with `expose=true`; with `port` set, `apiforge serve` serves the
+    aggregate of all workers on that separate port instead (the one to give Prometheus)."""
+
+    enabled: bool = True
+    # None: on the main port outside production; production needs an explicit true.
+    expose: bool | None = None
+    path: str = Field(default="/metrics", pattern=r"^/[A-Za-z0-9_./-]*$")
+    port: int | None = Field(default=None, ge=1, le=65535)
+    # Where worker processes share their samples (prometheus-client multiprocess mode); the
+    # CLI picks a fresh temporary directory when unset.
+    multiproc_dir: str | None = None
+
+
+class TracingSettings(BaseModel):
+    """OpenTelemetry (the `tracing` extra). Off by default; when on, requests, SQL, Redis and
+    outbound HTTP are traced and exported by OTLP/HTTP, and log lines carry the trace ID."""
+
+    enabled: bool = False
+    service_name: str = Field(default="apiforge", min_length=1)
+    exporter: Literal["otlp", "console"] = "otlp"
+    # The collector's base URL; the exporter appends /v1/traces.
+    otlp_endpoint: str = "http://127.0.0.1:4318"
+    # Head sampling of new traces; a sampled parent (traceparent) is always followed.
+    sample_ratio: float = Field(default=0.1, ge=0.0, le=1.0)
+
+
+class LoopLagSettings(BaseModel):
+    """The event-loop lag monitor: a task that sleeps `interval_seconds` and measures how late
+    it wakes. Lag above `warn_seconds` logs a warning naming the requests in flight."""
+
+    enabled: bool = True
+    interval_seconds: float = Field(default=0.25, gt=0, le=60)
+    warn_seconds: float = Field(default=0.1, gt=0)
+
+
+class ProfilingSettings(BaseModel):
+    """On-demand pyinstrument profile of one request (the `profiling` extra), for admins only.
+    None: on outside production; production needs an explicit true."""
+
+    enabled: bool | None = None
+    admin_role: str = "admin"
+
+
+class ServerSettings(BaseModel):
+    """How `apiforge serve` and deploy/gunicorn.conf.py run the app. The rule for `workers`
+    (workers x db.pool_size must stay under the database's max_connections) is printed by
+    `apiforge check`."""
+
+    workers: int = Field(default=1, ge=1, le=64)
+    # SIGTERM: stop accepting, let requests in flight finish for up to this long, then close.
+    drain_timeout_seconds: float = Field(default=20.0, ge=0, le=600)
+    keepalive_seconds: float = Field(default=5.0, gt=0, le=300)
+
+
 class Settings(BaseSettings):
     """All of apiforge's configuration. Production is the default: secure unless told otherwise."""
 
@@ -90,6 +147,8 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     log_format: Literal["json", "console"] = "json"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Our access log (one JSON line per request, with route template and timing).
+    access_log: bool = True
     # None: docs on outside production. Production serves them only when set to true.
     expose_docs: bool | None = None
     demo_password: SecretStr = SecretStr("apiforge-demo")
@@ -100,6 +159,11 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     health: HealthSettings = HealthSettings()
     cache: CacheSettings = CacheSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    tracing: TracingSettings = TracingSettings()
+    loop_lag: LoopLagSettings = LoopLagSettings()
+    profiling: ProfilingSettings = ProfilingSettings()
+    server: ServerSettings = ServerSettings()
 
     @model_validator(mode="after")
     def _secure_defaults(self) -> Self:
@@ -146,6 +210,20 @@ class Settings(BaseSettings):
         if self.expose_docs is None:
             return self.environment is not Environment.PRODUCTION
         return self.expose_docs
+
+    @property
+    def metrics_on_main_port(self) -> bool:
+        if not self.metrics.enabled:
+            return False
+        if self.metrics.expose is None:
+            return self.environment is not Environment.PRODUCTION and self.metrics.port is None
+        return self.metrics.expose
+
+    @property
+    def profiling_enabled(self) -> bool:
+        if self.profiling.enabled is None:
+            return self.environment is not Environment.PRODUCTION
+        return self.profiling.enabled
 
     @property
     def signing_key(self) -> str:

@@ -20,7 +20,10 @@ async def current_principal(
 ) -> Principal:
     if not token:
         raise UnauthenticatedError("Authentication required: send `Authorization: Bearer <token>`.")
-    return app_state(request.app).tokens.verify(token)
+    principal = app_state(request.app).tokens.verify(token)
+    # For the access log line (read from the ASGI scope, after the response).
+    request.scope.setdefault("state", {})["user_id"] = principal.subject
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

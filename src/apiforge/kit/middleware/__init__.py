@@ -2,17 +2,19 @@
 bodies and breaks contextvars). Outermost first:
 
 1. RequestIDMiddleware: every later layer, log line and error answer sees the ID.
-2. SecurityHeadersMiddleware: outside the error boundary, so 500s carry the headers too.
-3. ServerErrorMiddleware: an unhandled exception becomes a 500 carrying that ID.
-4. BodyLimitMiddleware: refuses oversized bodies before any parsing.
-5. FrontCacheMiddleware (when the service names GET prefixes): serves cached answers before
+2. RequestTelemetryMiddleware: times the request once for the access log and the metrics;
+   outside everything that can answer (errors, limits, cache hits), so each answer is counted.
+3. SecurityHeadersMiddleware: outside the error boundary, so 500s carry the headers too.
+4. ServerErrorMiddleware: an unhandled exception becomes a 500 carrying that ID.
+5. BodyLimitMiddleware: refuses oversized bodies before any parsing.
+6. FrontCacheMiddleware (when the service names GET prefixes): serves cached answers before
    routing; outside GZip, so a hit is sent as stored.
-6. GZipMiddleware: innermost, so it sees exactly what the app sent (its streaming included)
+7. GZipMiddleware: innermost, so it sees exactly what the app sent (its streaming included)
    and nothing else: the layers outside only add headers, and their own answers (413, 500)
    are small problem bodies below its threshold anyway.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from fastapi import FastAPI
 
@@ -22,6 +24,7 @@ from apiforge.kit.middleware.gzip import GZipMiddleware
 from apiforge.kit.middleware.request_id import RequestIDMiddleware
 from apiforge.kit.middleware.security_headers import SecurityHeadersMiddleware
 from apiforge.kit.middleware.server_errors import ServerErrorMiddleware
+from apiforge.kit.middleware.telemetry import RequestObserver, RequestTelemetryMiddleware
 from apiforge.kit.settings import Environment, Settings
 
 
@@ -31,6 +34,7 @@ def install_middleware(
     *,
     body_limits: Mapping[str, int] | None = None,
     front_cache: FrontCache | None = None,
+    observers: Sequence[RequestObserver] = (),
 ) -> None:
     """`body_limits`: exact paths allowed a body size other than `settings.max_body_bytes`."""
     # add_middleware wraps: the last added is the outermost, so add innermost first.
@@ -48,6 +52,8 @@ def install_middleware(
     app.add_middleware(
         SecurityHeadersMiddleware, hsts=settings.environment is Environment.PRODUCTION
     )
+    if observers:
+        app.add_middleware(RequestTelemetryMiddleware, observers=observers)
     app.add_middleware(RequestIDMiddleware)
 
 
@@ -55,6 +61,7 @@ __all__ = [
     "BodyLimitMiddleware",
     "GZipMiddleware",
     "RequestIDMiddleware",
+    "RequestTelemetryMiddleware",
     "SecurityHeadersMiddleware",
     "ServerErrorMiddleware",
     "install_middleware",
