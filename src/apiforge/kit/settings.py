@@ -122,13 +122,19 @@ class ProfilingSettings(BaseModel):
 
 class ServerSettings(BaseModel):
     """How `apiforge serve` and deploy/gunicorn.conf.py run the app. The rule for `workers`
-    (workers x db.pool_size must stay under the database's max_connections) is printed by
-    `apiforge check`."""
+    (workers x pods x (db.pool_size + db.max_overflow) must stay under the database's
+    max_connections less its reserved slots) is printed by `apiforge check`."""
 
+    # Loopback by default: a container or VM binds 0.0.0.0 on purpose.
+    host: str = Field(default="127.0.0.1", min_length=1)
+    port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
     # SIGTERM: stop accepting, let requests in flight finish for up to this long, then close.
     drain_timeout_seconds: float = Field(default=20.0, ge=0, le=600)
     keepalive_seconds: float = Field(default=5.0, gt=0, le=300)
+    # Gunicorn only: a worker whose event loop has not ticked for this long is killed and
+    # replaced (Uvicorn's own supervisor has no such watchdog).
+    worker_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
 
 
 class Settings(BaseSettings):
