@@ -5,6 +5,7 @@ as errors, not as a crash."""
 import json
 import os
 import shutil
+import traceback
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,44 @@ def test_an_unknown_scenario_is_exit_2(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "unknown scenario" in result.stderr
+
+
+def test_the_baseline_can_be_a_second_shop_with_other_settings(tmp_path: Path) -> None:
+    """How BENCHMARKS.md measures observability on against off in one run."""
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    (scenarios / "tiny_catalog.toml").write_text(CATALOG)
+    out = tmp_path / "results"
+    args = [
+        "bench", "--scenarios-dir", str(scenarios), "--out", str(out), "--rounds", "1",
+        "--database-url", f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}", "--redis-url", "",
+        "--demo-password", "bench-demo-password", "--seed-products", "20", "--no-pin",
+        "--open-duration", "1s", "--no-closed-loop", "--otlp-sink",
+        "--shop-env", "APIFORGE_TRACING__ENABLED=true",
+        "--baseline-shop-env", "APIFORGE_ACCESS_LOG=false",
+        "--baseline-shop-env", "APIFORGE_METRICS__ENABLED=false",
+    ]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output + "".join(
+        traceback.format_exception(result.exception)
+    )
+
+    catalog = json.loads(next(out.glob("*-tiny_catalog.json")).read_text())
+    machine = catalog["machine"]
+    assert machine["baseline"].startswith(
+        "shop: APIFORGE_ACCESS_LOG=false APIFORGE_METRICS__ENABLED=false "
+        "APIFORGE_TRACING__OTLP_ENDPOINT=http://127.0.0.1:"
+    )
+    assert machine["shop_env"].startswith("APIFORGE_TRACING__ENABLED=true")
+    for target in ("shop", "baseline"):
+        # Both answer the shop's own routes, login included: both are the shop.
+        assert catalog["targets"][target]["open_loop"]["statuses"] == {"200": 40}
+
+
+def test_a_malformed_setting_is_exit_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        ["bench", "--scenarios-dir", str(tmp_path), "--no-closed-loop", "--shop-env", "DEBUG=1"],
+    )
+    assert result.exit_code == 2
+    assert "APIFORGE_NAME=VALUE" in result.stderr

@@ -28,6 +28,7 @@ from apiforge.bench.targets import (
     Server,
     baseline_server,
     can_pin,
+    otlp_sink_server,
     prepare_shop_database,
     shop_server,
 )
@@ -47,6 +48,12 @@ class BenchConfig:
     pin: bool = True
     # Also pin PostgreSQL (postmaster and children) and Redis to the load core for the run.
     pin_services: bool = False
+    # Settings for the shop under test; and, when `baseline_shop_env` is not None, the
+    # baseline is a second shop with these settings instead of the bare FastAPI app.
+    shop_env: dict[str, str] = field(default_factory=dict)
+    baseline_shop_env: dict[str, str] | None = None
+    # Start an OTLP/HTTP receiver that discards spans and point both shops' exporters at it.
+    otlp_sink: bool = False
 
 
 def wrk_version() -> str | None:
@@ -96,6 +103,19 @@ def _service_pids(database_url: str, redis_url: str | None) -> list[int]:
     return pids
 
 
+def _baseline(config: BenchConfig, server_core: int | None) -> Server | str | None:
+    """The baseline's URL, or its server (started later), or None when it is a second shop."""
+    if config.baseline_url is not None:
+        return config.baseline_url
+    if config.baseline_shop_env is not None:
+        return None
+    return baseline_server(server_core)
+
+
+def _describe(env: dict[str, str]) -> str:
+    return " ".join(f"{k}={v}" for k, v in sorted(env.items())) or "defaults"
+
+
 def run_bench(config: BenchConfig, progress: Progress) -> list[dict[str, Any]]:
     pin = config.pin and can_pin()
     server_core = SERVER_CORE if pin else None
@@ -103,7 +123,15 @@ def run_bench(config: BenchConfig, progress: Progress) -> list[dict[str, Any]]:
     postgres: str | None = None
     services_pinned = False
     with contextlib.ExitStack() as stack:
-        baseline: Server | str = config.baseline_url or baseline_server(server_core)
+        shop_env = dict(config.shop_env)
+        baseline_env = dict(config.baseline_shop_env or {})
+        if config.otlp_sink:
+            sink = otlp_sink_server(LOAD_CORE if pin else None)
+            stack.enter_context(sink)
+            progress.step(f"OTLP sink (discards spans) at {sink.url}")
+            for env in (shop_env, baseline_env):
+                env.setdefault("APIFORGE_TRACING__OTLP_ENDPOINT", sink.url)
+        baseline = _baseline(config, server_core)
         if isinstance(baseline, Server):
             progress.step("starting the baseline (bare FastAPI on Uvicorn)")
             # Started now, awaited later: it boots while the shop's database is prepared.
@@ -119,9 +147,24 @@ def run_bench(config: BenchConfig, progress: Progress) -> list[dict[str, Any]]:
                 redis = None
             progress.step(f"starting the shop (apiforge serve --workers {config.workers})")
             shop = shop_server(
-                server_core, database_url=database_url, redis_url=redis, workers=config.workers
+                server_core,
+                database_url=database_url,
+                redis_url=redis,
+                workers=config.workers,
+                extra_settings=shop_env,
             )
             shop_url = stack.enter_context(shop).url
+            if baseline is None:
+                progress.step(f"starting the baseline shop ({_describe(baseline_env)})")
+                baseline = shop_server(
+                    server_core,
+                    database_url=database_url,
+                    redis_url=redis,
+                    workers=config.workers,
+                    name="baseline-shop",
+                    extra_settings=baseline_env,
+                )
+                stack.enter_context(baseline)
             if pin and config.pin_services:
                 services = _service_pids(database_url, redis)
                 pinned = stack.enter_context(pinned_processes(services, LOAD_CORE))
@@ -129,6 +172,8 @@ def run_bench(config: BenchConfig, progress: Progress) -> list[dict[str, Any]]:
                     f"pinned {len(pinned)} PostgreSQL/Redis processes to core {LOAD_CORE}"
                 )
                 services_pinned = bool(pinned)
+        if baseline is None:
+            raise ValueError("a baseline shop needs the shop started here (no --shop-url)")
         baseline_url = baseline if isinstance(baseline, str) else baseline.ready()
         targets = [Target(BASELINE, baseline_url), Target("shop", shop_url)]
         docs = []
@@ -136,6 +181,10 @@ def run_bench(config: BenchConfig, progress: Progress) -> list[dict[str, Any]]:
         stamp_machine = machine(pinning=pin) | {
             "shop_workers": config.workers,
             "services_pinned": services_pinned,
+            "shop_env": _describe(shop_env),
+            "baseline": "shop: " + _describe(baseline_env)
+            if config.baseline_shop_env is not None
+            else "bare FastAPI",
         }
         with _pinned_to(config.options.load_core):
             for scenario in config.scenarios:

@@ -30,8 +30,9 @@ WRK_GRACE_S = 30
 class Progress:
     """One line per step, prefixed with the time since the run started."""
 
-    def __init__(self, stream: TextIO = sys.stderr) -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None) -> None:
+        # Looked up now, not at import: a caller may have replaced sys.stderr since.
+        self.stream = stream or sys.stderr
         self.started = time.monotonic()
 
     def step(self, message: str) -> None:

@@ -24,6 +24,7 @@ from typing import Self
 import httpx
 
 BASELINE_FACTORY = "apiforge.bench.baseline:create_baseline_app"
+OTLP_SINK_APP = "apiforge.bench.otlp_sink:app"
 SERVER_CORE = 0
 LOAD_CORE = 1
 READY_TIMEOUT_S = 60.0
@@ -157,9 +158,28 @@ def baseline_server(core: int | None) -> Server:
     return server
 
 
+def otlp_sink_server(core: int | None) -> Server:
+    """The span sink, on the load core: its CPU is the collector's, not the shop's."""
+    command = [
+        sys.executable, "-m", "uvicorn", OTLP_SINK_APP, "--host", "127.0.0.1",
+        "--no-access-log", "--log-level", "warning",
+    ]  # fmt: skip
+    server = Server("otlp-sink", [])
+    server.command = pinned([*command, "--port", str(server.port)], core)
+    return server
+
+
 def shop_server(
-    core: int | None, *, database_url: str, redis_url: str | None, workers: int = 1
+    core: int | None,
+    *,
+    database_url: str,
+    redis_url: str | None,
+    workers: int = 1,
+    name: str = "shop",
+    extra_settings: dict[str, str] | None = None,
 ) -> Server:
+    """`extra_settings` (APIFORGE_* names) override the defaults: the way one run compares two
+    configurations of the same shop, e.g. observability on against off."""
     settings = {
         "APIFORGE_ENVIRONMENT": "production",
         "APIFORGE_SECRET_KEY": secrets.token_urlsafe(48),
@@ -168,7 +188,8 @@ def shop_server(
     }
     if redis_url:
         settings["APIFORGE_REDIS_URL"] = redis_url
-    server = Server("shop", [], settings)
+    settings.update(extra_settings or {})
+    server = Server(name, [], settings)
     command = [sys.executable, "-m", "apiforge", "serve", "--port", str(server.port)]
     server.command = pinned([*command, "--workers", str(workers)], core)
     return server

@@ -22,6 +22,17 @@ def _seconds(value: str | None) -> float | None:
         raise typer.BadParameter(str(exc)) from None
 
 
+def _assignments(pairs: list[str]) -> dict[str, str]:
+    settings: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.startswith("APIFORGE_"):
+            raise typer.BadParameter(f"expected APIFORGE_NAME=VALUE, got {pair!r}")
+        if value:
+            settings[name] = value
+    return settings
+
+
 def bench(
     scenarios: Annotated[
         list[str] | None, typer.Argument(help="Scenario names (default: all).")
@@ -60,6 +71,20 @@ def bench(
     pin_services: Annotated[
         bool, typer.Option(help="Also pin PostgreSQL and Redis to the load core (shared!).")
     ] = False,
+    shop_env: Annotated[
+        list[str] | None,
+        typer.Option(help="A setting for the shop, NAME=VALUE (repeatable)."),
+    ] = None,
+    baseline_shop_env: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Make the baseline a second shop with this setting, NAME=VALUE (repeatable; "
+            "NAME= alone gives a shop with the defaults)."
+        ),
+    ] = None,
+    otlp_sink: Annotated[
+        bool, typer.Option(help="Start an OTLP receiver that discards spans; point shops at it.")
+    ] = False,
 ) -> None:
     """Benchmark the shop against a bare FastAPI baseline; write JSON, Markdown and HTML."""
     if closed_loop and shutil.which("wrk") is None:
@@ -81,6 +106,8 @@ def bench(
     except ImportError as exc:
         typer.echo(f"apiforge: bench needs the dev dependencies ({exc})", err=True)
         raise typer.Exit(2) from None
+    shop_settings = _assignments(shop_env or [])
+    baseline_settings = None if baseline_shop_env is None else _assignments(baseline_shop_env)
     options = Options(
         rounds=rounds, duration=_seconds(duration), connections=connections, threads=threads,
         warmup=_seconds(warmup), open_duration=_seconds(open_duration),
@@ -91,6 +118,7 @@ def bench(
         chosen, options, shop_url=shop_url, baseline_url=baseline_url, workers=workers,
         database_url=database_url, postgres_admin_url=postgres_admin_url, redis_url=redis_url,
         seed_products=seed_products, pin=pin, pin_services=pin_services,
+        shop_env=shop_settings, baseline_shop_env=baseline_settings, otlp_sink=otlp_sink,
     )  # fmt: skip
     started = datetime.now(UTC)
     docs = run_bench(config, Progress())
