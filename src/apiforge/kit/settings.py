@@ -132,8 +132,9 @@ class ServerSettings(BaseModel):
     # SIGTERM: stop accepting, let requests in flight finish for up to this long, then close.
     drain_timeout_seconds: float = Field(default=20.0, ge=0, le=600)
     keepalive_seconds: float = Field(default=5.0, gt=0, le=300)
-    # Gunicorn only: a worker whose event loop has not ticked for this long is killed and
-    # replaced (Uvicorn's own supervisor has no such watchdog).
+    # A worker silent for this long is killed and replaced: under Gunicorn, its event loop has
+    # not ticked; under `apiforge serve`, it has not answered the supervisor's ping (from a
+    # thread, so a start-up slowed by a busy machine counts, a blocked loop does not).
     worker_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
 
 
