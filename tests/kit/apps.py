@@ -1,6 +1,7 @@
 """Tiny inline apps for kit tests: settings for the test environment, an HTTP client on an app
 with its lifespan running, and a raw ASGI driver for middleware tested without FastAPI."""
 
+import io
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -8,13 +9,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import APIRouter, FastAPI
 
 from apiforge.kit import Environment, Settings, create_app
 from apiforge.kit.asgi import ASGIApp, Message, Scope
-from apiforge.kit.logs import JSONFormatter
+from apiforge.kit.logs import JSONFormatter, KitLogHandler
 
 BASE_URL = "http://testserver"
 
@@ -44,20 +46,37 @@ async def serve(
 
 @contextmanager
 def capture_kit_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """Routes the kit's log records into caplog. The kit's "apiforge" logger does not propagate
-    (its own handler writes each line once; propagating would duplicate them under a root
-    handler), so caplog's handler is attached to it directly, formatting with the kit's JSON
-    formatter at emit time, while the request ID is still bound. Enter it after `create_app`,
-    which resets that logger's handlers."""
-    logger = logging.getLogger("apiforge")
+    """Formats caplog's records with the kit's JSON formatter. Every logger propagates to the
+    root, where caplog's handler sits beside the kit's own; it formats at emit time, while the
+    request ID is still bound."""
     previous = caplog.handler.formatter
     caplog.handler.setFormatter(JSONFormatter())
-    logger.addHandler(caplog.handler)
     try:
         yield
     finally:
-        logger.removeHandler(caplog.handler)
         caplog.handler.setFormatter(previous or logging.Formatter())
+
+
+@contextmanager
+def kit_log_output() -> Iterator[io.StringIO]:
+    """What the kit's own handler writes (the production pipeline: its formatter, redaction
+    included), captured in memory instead of stderr. Enter it after `create_app`, which
+    installs that handler."""
+    (handler,) = [h for h in logging.getLogger().handlers if isinstance(h, KitLogHandler)]
+    buffer = io.StringIO()
+    previous = handler.setStream(buffer)
+    try:
+        yield buffer
+    finally:
+        if previous is not None:
+            handler.setStream(previous)
+
+
+def json_lines(buffer: io.StringIO) -> list[dict[str, Any]]:
+    """Each line parsed: fails if any line is not one JSON object."""
+    lines = [orjson.loads(text) for text in buffer.getvalue().splitlines()]
+    assert all(isinstance(line, dict) for line in lines)
+    return lines
 
 
 @dataclass
@@ -143,3 +162,22 @@ def responder(
         await send({"type": "http.response.body", "body": body})
 
     return app
+
+
+@contextmanager
+def restored_logging() -> Iterator[None]:
+    """Puts back the kit's handler and the root and kit levels as they were:
+    `configure_logging` (every `create_app`) changes them for the whole process. Other
+    handlers (pytest's, added and removed per test phase) are left alone."""
+    root, kit = logging.getLogger(), logging.getLogger("apiforge")
+    levels = (root.level, kit.level)
+    ours = [h for h in root.handlers if isinstance(h, KitLogHandler)]
+    try:
+        yield
+    finally:
+        root.setLevel(levels[0])
+        kit.setLevel(levels[1])
+        for handler in [h for h in root.handlers if isinstance(h, KitLogHandler)]:
+            root.removeHandler(handler)
+        for handler in ours:
+            root.addHandler(handler)

@@ -1,17 +1,20 @@
-"""The lifespan owns the process's long-lived resources (engine, Redis client) and the typed
-`AppState` through which the request path reaches them. Not for: per-request state."""
+"""The lifespan owns the process's long-lived resources (engine, Redis client, outbound HTTP
+client) and the typed `AppState` through which the request path reaches them. Not for:
+per-request state."""
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import httpx
 from fastapi import FastAPI
 
 from apiforge.kit.auth.passwords import PasswordHasher
 from apiforge.kit.auth.tokens import AccessTokenCodec
 from apiforge.kit.cache import CacheBackend, build_cache
 from apiforge.kit.db.database import Database
+from apiforge.kit.http_client import build_http_client
 from apiforge.kit.settings import Settings
 
 if TYPE_CHECKING:
@@ -29,6 +32,8 @@ class AppState:
     database: Database
     tokens: AccessTokenCodec
     passwords: PasswordHasher
+    # Outbound HTTP (timeouts, X-Request-ID passed on); pooled for the app's lifetime.
+    http_client: httpx.AsyncClient
     redis: "Redis | None" = None
     cache: CacheBackend | None = None  # None when settings.cache.enabled is false
     extras: dict[str, Any] = field(default_factory=dict)
@@ -73,6 +78,7 @@ def build_lifespan(
             database=database,
             tokens=AccessTokenCodec(settings.auth, settings.signing_key),
             passwords=PasswordHasher(settings.auth),
+            http_client=build_http_client(),
             redis=redis,
             cache=cache,
         )
@@ -89,6 +95,7 @@ def build_lifespan(
         finally:
             if cache is not None:
                 await cache.aclose()
+            await state.http_client.aclose()
             if redis is not None:
                 await redis.aclose()
             await database.dispose()

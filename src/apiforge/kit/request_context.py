@@ -1,5 +1,6 @@
-"""Per-request context shared with log lines: the request ID in a ContextVar.
-Not for: passing data between handlers (use dependencies)."""
+"""Per-request context shared with log lines and outbound HTTP: the request ID in a ContextVar.
+Not for: passing data between handlers (use dependencies). Jobs (issue to come): the job queue
+will carry the ID in each message and bind it here while the job runs."""
 
 from contextvars import ContextVar, Token
 

@@ -1,11 +1,22 @@
+import logging
 import re
 
 import pytest
+from fastapi import APIRouter
 
 from apiforge.kit.asgi import Message, Receive, Scope, Send
 from apiforge.kit.middleware.request_id import RequestIDMiddleware
 from apiforge.kit.request_context import current_request_id
-from tests.kit.apps import call_asgi, http_scope, responder
+from tests.kit.apps import (
+    call_asgi,
+    http_scope,
+    json_lines,
+    kit_app,
+    kit_log_output,
+    responder,
+    restored_logging,
+    serve,
+)
 
 GENERATED = re.compile(rb"[0-9a-f]{32}")
 
@@ -45,7 +56,10 @@ async def test_sane_incoming_id_is_echoed_and_bound(incoming: bytes) -> None:
         "caf\u00e9".encode(),
         "\u202eevil".encode(),
         b"\x00nul",
+        b"\xff\xfe not utf-8",
+        b"tab\there",
         b'quote"s',
+        b'{"level":"error"}',
         b"<script>",
     ],
 )
@@ -88,3 +102,27 @@ async def test_non_http_scopes_pass_through() -> None:
 
     await RequestIDMiddleware(app)({"type": "lifespan"}, receive, send)
     assert calls == ["lifespan"]
+
+
+router = APIRouter()
+
+
+@router.get("/work")
+async def work() -> dict[str, bool]:
+    logging.getLogger("apiforge.tests.work").info("working")
+    return {"done": True}
+
+
+@pytest.mark.parametrize("incoming", ["from-the-proxy", "bad id\u00e9"])
+async def test_every_line_of_the_request_carries_the_id(sqlite_url: str, incoming: str) -> None:
+    with restored_logging():
+        app = kit_app(sqlite_url, router)
+        with kit_log_output() as output:
+            async with serve(app) as client:
+                response = await client.get("/work", headers=[(b"X-Request-ID", incoming.encode())])
+    echoed = response.headers["x-request-id"]
+    assert (echoed == incoming) is incoming.isascii()
+    in_request = {"apiforge.tests.work", "apiforge.access"}
+    lines = [line for line in json_lines(output) if line["logger"] in in_request]
+    assert len(lines) == 2
+    assert {line["request_id"] for line in lines} == {echoed}

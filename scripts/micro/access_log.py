@@ -1,0 +1,218 @@
+"""Cost of one access line, per request: the AccessLog observer's `request_finished` through the
+whole logging pipeline to a real stream (/dev/null opened like a non-TTY stderr: text, line
+buffered; or --file PATH), for each candidate. The issue asks for < 10 µs; Uvicorn's plain
+access log is measured for scale.
+
+Run: .venv/bin/python scripts/micro/access_log.py [--file /tmp/access.log] [--number N] [--rounds N]
+"""
+
+import argparse
+import logging
+import os
+import time
+import timeit
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any, TextIO
+
+import orjson
+import structlog
+from pydantic import SecretStr
+from uvicorn.logging import AccessFormatter
+
+from apiforge.kit.access_log import ACCESS_LOGGER, AccessLog
+from apiforge.kit.asgi import Scope
+from apiforge.kit.logs import configure_logging
+from apiforge.kit.middleware.telemetry import route_template
+from apiforge.kit.request_context import bind_request_id
+from apiforge.kit.settings import Environment, Settings
+
+Observer = Callable[[Scope, int, float], None]
+
+SCOPE: Scope = {
+    "type": "http",
+    "method": "GET",
+    "path": "/api/products/42",
+    "http_version": "1.1",
+    "query_string": b"",
+    "client": ("10.1.2.3", 53124),
+    "route": SimpleNamespace(path="/api/products/{product_id}"),
+    "state": {"request_id": "0f3c9a2e5b1d4c1e9d7a2f6b8e4d1c00", "user_id": "42"},
+}
+
+
+def kit_pipeline(stream: TextIO, *, enabled: bool = True) -> Observer:
+    """The chosen pipeline, exactly as production configures it."""
+    settings = Settings(
+        _env_file=None, environment=Environment.PRODUCTION, secret_key=SecretStr("s" * 40)
+    )
+    configure_logging(settings, stream)
+    logging.getLogger(ACCESS_LOGGER).setLevel(logging.NOTSET if enabled else logging.WARNING)
+    return AccessLog().request_finished
+
+
+def first_version(stream: TextIO) -> Observer:
+    """The first AccessLog: logger.info(extra=...) (with its caller lookup), isoformat()."""
+    from datetime import UTC, datetime
+
+    class Formatter(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            line: dict[str, object] = {
+                "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(),
+                "level": record.levelname.lower(),
+                "logger": record.name,
+                "event": record.getMessage(),
+                "request_id": "0f3c9a2e5b1d4c1e9d7a2f6b8e4d1c00",
+            }
+            line.update(record.__dict__["fields"])
+            return orjson.dumps(line).decode()
+
+    logger = _isolated_logger("bench.first", Formatter(), stream)
+
+    def observe(scope: Scope, status: int, duration: float) -> None:
+        logger.info("request", extra={"fields": _fields(scope, status, duration)})
+
+    return observe
+
+
+def structlog_native(binary: Any) -> Observer:
+    """structlog's fastest set-up: its own BytesLogger and orjson renderer (stdlib libraries
+    would then need a second pipeline for their lines)."""
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.JSONRenderer(serializer=orjson.dumps),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        logger_factory=structlog.BytesLoggerFactory(binary),
+        cache_logger_on_first_use=True,
+    )
+    structlog.contextvars.bind_contextvars(request_id="0f3c9a2e5b1d4c1e9d7a2f6b8e4d1c00")
+    logger = structlog.get_logger("apiforge.access")
+
+    def observe(scope: Scope, status: int, duration: float) -> None:
+        logger.info("request", logger="apiforge.access", **_fields(scope, status, duration))
+
+    return observe
+
+
+def structlog_stdlib(stream: TextIO) -> Observer:
+    """structlog over stdlib logging (ProcessorFormatter): one pipeline for every library."""
+    renderer = structlog.processors.JSONRenderer(serializer=lambda v, **_: orjson.dumps(v).decode())
+    formatter = structlog.stdlib.ProcessorFormatter(
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        foreign_pre_chain=[structlog.stdlib.add_log_level],
+    )
+    _isolated_logger("bench.structlog", formatter, stream)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.stdlib.add_log_level,
+            structlog.stdlib.add_logger_name,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        wrapper_class=structlog.stdlib.BoundLogger,
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        cache_logger_on_first_use=True,
+    )
+    structlog.contextvars.bind_contextvars(request_id="0f3c9a2e5b1d4c1e9d7a2f6b8e4d1c00")
+    logger = structlog.get_logger("bench.structlog")
+
+    def observe(scope: Scope, status: int, duration: float) -> None:
+        logger.info("request", **_fields(scope, status, duration))
+
+    return observe
+
+
+def uvicorn_plain(stream: TextIO) -> Observer:
+    """For scale: Uvicorn's own access line (its AccessFormatter, no colours)."""
+    formatter = AccessFormatter(
+        '%(client_addr)s - "%(request_line)s" %(status_code)s', use_colors=False
+    )
+    logger = _isolated_logger("bench.uvicorn", formatter, stream)
+
+    def observe(scope: Scope, status: int, duration: float) -> None:
+        logger.info(
+            '%s - "%s %s HTTP/%s" %d',
+            f"{scope['client'][0]}:{scope['client'][1]}",
+            scope["method"],
+            scope["path"],
+            scope["http_version"],
+            status,
+        )
+
+    return observe
+
+
+def _fields(scope: Scope, status: int, duration: float) -> dict[str, object]:
+    client = scope.get("client")
+    return {
+        "method": scope["method"],
+        "route": route_template(scope),
+        "status": status,
+        "duration_ms": round(duration * 1000, 3),
+        "client": client[0] if client else None,
+        "user_id": scope["state"].get("user_id"),
+    }
+
+
+def _isolated_logger(name: str, formatter: logging.Formatter, stream: TextIO) -> logging.Logger:
+    # As these pipelines run by default (configure_logging turns the look-ups off for ours).
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = True
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter)
+    logger = logging.getLogger(name)
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    return logger
+
+
+def measure(observe: Observer, number: int) -> float:
+    """CPU time of this process (not wall time): steadier on a shared machine."""
+    call = lambda: observe(SCOPE, 200, 0.001234)  # noqa: E731
+    times = timeit.repeat(call, number=number, repeat=5, timer=time.process_time)
+    return min(times) / number * 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--file", default=os.devnull, help="where lines go (default: /dev/null)")
+    parser.add_argument("--number", type=int, default=20_000, help="calls per repeat")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds over all candidates")
+    args = parser.parse_args()
+    stream = open(args.file, "a", buffering=1)  # noqa: SIM115 (open for the whole run)
+    binary = open(args.file, "ab")  # noqa: SIM115
+    bind_request_id("0f3c9a2e5b1d4c1e9d7a2f6b8e4d1c00")
+
+    def off(scope: Scope, status: int, duration: float) -> None:
+        """No observer call at all is free; this is the cheapest installed one."""
+
+    candidates: list[tuple[str, Callable[[], Observer]]] = [
+        ("access log off (settings.access_log=false: no observer)", lambda: off),
+        ("AccessLog, logger above INFO", lambda: kit_pipeline(stream, enabled=False)),
+        ("stdlib + orjson, kit.logs (chosen)", lambda: kit_pipeline(stream)),
+        ("stdlib + orjson, first version (logger.info)", lambda: first_version(stream)),
+        ("structlog native (BytesLogger, orjson)", lambda: structlog_native(binary)),
+        ("structlog over stdlib (ProcessorFormatter)", lambda: structlog_stdlib(stream)),
+        ("uvicorn's plain access log (for scale)", lambda: uvicorn_plain(stream)),
+    ]
+    best = dict.fromkeys((name for name, _ in candidates), float("inf"))
+    # Rounds, each candidate in turn: a burst of load from elsewhere hits them all alike.
+    for _ in range(args.rounds):
+        for name, build in candidates:
+            best[name] = min(best[name], measure(build(), args.number))
+    print(
+        f"CPU µs per access line ({args.file}; best of {args.rounds} rounds x 5 x {args.number}):"
+    )
+    for name, micros in best.items():
+        print(f"  {name:<58} {micros:6.2f}")
+    stream.close()
+    binary.close()
+
+
+if __name__ == "__main__":
+    main()

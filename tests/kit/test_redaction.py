@@ -1,0 +1,160 @@
+"""Secrets never reach a log line: the redactor's rules, then end to end on the shop at DEBUG
+(logins, tokens, Authorization headers, a 500 whose exception holds a URL password)."""
+
+import logging
+
+import pytest
+from fastapi import APIRouter, Request
+from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from apiforge.kit.redaction import MASK, Redactor
+from apiforge.kit.settings import Environment, Settings
+from apiforge.shop.app import create_shop_app
+from tests.kit.apps import json_lines, kit_log_output, restored_logging, serve
+
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
+
+
+@pytest.mark.parametrize(
+    ("text", "kept", "secret"),
+    [
+        ("password=hunter2 at db:5432", "password=", "hunter2"),
+        ("postgresql+asyncpg://app:s3cr3t@db:5432/shop", "postgresql+asyncpg://app:", "s3cr3t"),
+        ("redis://:r3d1s@cache:6379/0", "redis://:", "r3d1s"),
+        (f"Authorization: Bearer {JWT}", "Authorization: ", JWT),
+        ("authorization: Basic dXNlcjpwYXNz", "authorization: ", "dXNlcjpwYXNz"),
+        (f"sent Bearer {JWT[:20]} to them", "sent Bearer ", JWT[:20]),
+        (f"decoded {JWT} badly", "decoded ", "c2lnbmF0dXJl"),
+        ("{'password': 'two words', 'email': 'a@b.c'}", "'email': 'a@b.c'", "two words"),
+        ('{"refresh_token": "opaque-value"}', '{"refresh_token": ', "opaque-value"),
+        ("x-api-key: k-123&next=1", "x-api-key: ", "k-123"),
+        ("client_secret=abc; cookie=sid=1", "client_secret=", "abc"),
+    ],
+)
+def test_text_secrets_are_masked(text: str, kept: str, secret: str) -> None:
+    masked = Redactor().text(text)
+    assert secret not in masked
+    assert kept in masked
+    assert MASK in masked
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "GET /api/products/5 HTTP/1.1",
+        "http://host:8080/path@x",
+        "the token has expired",
+        "user a@b.c logged in",
+    ],
+)
+def test_ordinary_text_is_left_alone(text: str) -> None:
+    assert Redactor().text(text) == text
+
+
+def test_known_secret_values_are_masked_anywhere() -> None:
+    redactor = Redactor(["short", "a-long-signing-key", "a-long-signing-key-extended"])
+    assert redactor.secrets == ("a-long-signing-key-extended", "a-long-signing-key")
+    assert redactor.text("k=a-long-signing-key-extended!") == f"k={MASK}!"
+    assert redactor.text("short stays") == "short stays"  # too short to mask safely
+
+
+def test_fields_under_sensitive_keys_are_masked() -> None:
+    fields = Redactor().fields(
+        {
+            "password": "x",
+            "Authorization": "Bearer y",
+            "api_key": 1,
+            "headers": {"Cookie": "sid=1", "accept": "*/*"},
+            "urls": ["postgresql://u:pw@h/db", 3],
+            "count": 2,
+            "ok": True,
+            "none": None,
+            "other": b"postgresql://u:pw@h/db",
+        }
+    )
+    assert fields == {
+        "password": MASK,
+        "Authorization": MASK,
+        "api_key": MASK,
+        "headers": {"Cookie": MASK, "accept": "*/*"},
+        "urls": [f"postgresql://u:{MASK}@h/db", 3],
+        "count": 2,
+        "ok": True,
+        "none": None,
+        "other": f"b'postgresql://u:{MASK}@h/db'",
+    }
+
+
+# ---------------------------------------------------------------- end to end on the shop
+
+PASSWORD = "correct horse battery staple"
+WRONG_PASSWORD = "wrong horse battery staple"
+SECRET_KEY = "e2e-signing-key-" + "z" * 32
+DB_PASSWORD = "db-pa55word-in-a-url"
+
+broken = APIRouter()
+
+
+@broken.get("/api/broken")
+async def fail(request: Request) -> None:
+    # A careless debug line (headers dumped whole), then an exception holding a URL password.
+    logging.getLogger("apiforge.shop.debugging").debug("headers: %s", dict(request.headers))
+    raise RuntimeError(f"cannot reach postgresql://app:{DB_PASSWORD}@db.internal:5432/shop")
+
+
+@pytest.mark.committed
+async def test_no_secret_reaches_any_line(
+    database_url: str, db_connection: AsyncConnection | None
+) -> None:
+    settings = Settings(
+        _env_file=None,
+        environment=Environment.TEST,
+        database_url=database_url,
+        log_level="DEBUG",
+        secret_key=SecretStr(SECRET_KEY),
+    )
+    secrets: list[str] = [PASSWORD, WRONG_PASSWORD, SECRET_KEY, DB_PASSWORD]
+    with restored_logging():
+        app = create_shop_app(settings)
+        app.include_router(broken)
+        with kit_log_output() as output:
+            async with serve(app) as client:
+                email = "careful@example.com"
+                account = {"email": email, "password": PASSWORD}
+                assert (await client.post("/api/auth/register", json=account)).status_code == 201
+                wrong = {"email": email, "password": WRONG_PASSWORD}
+                assert (await client.post("/api/auth/login", json=wrong)).status_code == 401
+                pair = (await client.post("/api/auth/login", json=account)).json()
+                form = {"username": email, "password": PASSWORD}
+                assert (await client.post("/api/auth/token", data=form)).status_code == 200
+                auth = {"Authorization": f"Bearer {pair['access_token']}"}
+                me = await client.get("/api/users/me", headers=auth)
+                assert me.status_code == 200
+                forged = {"Authorization": f"Bearer {pair['access_token']}x"}
+                assert (await client.get("/api/users/me", headers=forged)).status_code == 401
+                refresh = {"refresh_token": pair["refresh_token"]}
+                rotated = (await client.post("/api/auth/refresh", json=refresh)).json()
+                # Reusing the rotated-out token: the reuse path (family revoked).
+                assert (await client.post("/api/auth/refresh", json=refresh)).status_code == 401
+                again = {"refresh_token": rotated["refresh_token"]}
+                assert (await client.post("/api/auth/logout", json=again)).status_code == 204
+                failed = await client.get("/api/broken", headers=auth)
+                assert failed.status_code == 500
+    for pair_ in (pair, rotated):
+        secrets += [pair_["access_token"], pair_["refresh_token"]]
+        secrets.append(pair_["access_token"].rsplit(".", 1)[1])  # the signature alone
+    text = output.getvalue()
+    for secret in secrets:
+        assert secret not in text
+    lines = json_lines(output)
+    access = [line for line in lines if line["logger"] == "apiforge.access"]
+    assert len(access) == 10
+    assert all(line["request_id"] for line in access)
+    (debug_line,) = [line for line in lines if line["logger"] == "apiforge.shop.debugging"]
+    assert debug_line["level"] == "debug"
+    assert debug_line["request_id"] == failed.headers["x-request-id"]
+    (error,) = [line for line in lines if line["logger"] == "apiforge.errors"]
+    assert error["request_id"] == failed.headers["x-request-id"]
+    assert f"postgresql://app:{MASK}@db.internal:5432/shop" in error["exception"]
+    assert me.headers["x-request-id"] in {line["request_id"] for line in access}
