@@ -1,9 +1,11 @@
-"""`apiforge`: the process entry points (serve, db). Thin: each command builds `Settings`,
-hands it to the shop or the kit, and turns a configuration error into one line and exit 2."""
+"""`apiforge`: the process entry points (serve, db, bench, check). Thin: each command builds
+`Settings`, hands it to the shop or the kit, and turns a configuration error into one line and
+exit 2."""
 
 import typer
 
 from apiforge.cli.bench import bench
+from apiforge.cli.check import check
 from apiforge.cli.db import db_app
 from apiforge.cli.serve import serve
 
@@ -18,6 +20,7 @@ app = typer.Typer(
 app.command()(serve)
 app.add_typer(db_app, name="db")
 app.command()(bench)
+app.command()(check)
 
 
 def main() -> None:

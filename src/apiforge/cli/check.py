@@ -1,0 +1,89 @@
+"""`apiforge check`: prints the production-readiness findings as a table, the connection
+arithmetic among them, and exits 1 when any finding is an error."""
+
+import asyncio
+import shutil
+import textwrap
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from apiforge.cli.settings import describe
+from apiforge.kit.readiness import (
+    DEFAULT_HEADROOM,
+    Deployment,
+    Finding,
+    Severity,
+    database_finding,
+    settings_findings,
+)
+from apiforge.kit.settings import Settings
+
+_SEVERITY_WIDTH = 9
+_TOPIC_WIDTH = 13
+
+
+def check(
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, max=64, help="Worker processes per pod [default: server.workers]."),
+    ] = None,
+    pods: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Pods at most, counting a rolling update's surge (HPA max + surge)."
+        ),
+    ] = 1,
+    headroom: Annotated[
+        int,
+        typer.Option(min=0, help="Connections kept free for migrations, admins and monitoring."),
+    ] = DEFAULT_HEADROOM,
+) -> None:
+    """Check the configuration (and the database's connection limit) for production."""
+    findings = asyncio.run(_findings(workers, pods, headroom))
+    typer.echo(render(findings))
+    if any(finding.severity is Severity.ERROR for finding in findings):
+        raise typer.Exit(1)
+
+
+async def _findings(workers: int | None, pods: int, headroom: int) -> list[Finding]:
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        # `serve` prints this refusal and exits 2; here it is the only finding, since nothing
+        # else can be judged without valid settings.
+        return [Finding(Severity.ERROR, "settings", f"refused: {describe(exc)}")]
+    deployment = Deployment(
+        workers=workers or settings.server.workers, pods=pods, headroom=headroom
+    )
+    return [
+        *settings_findings(settings, deployment),
+        await database_finding(settings, deployment),
+    ]
+
+
+def render(findings: list[Finding]) -> str:
+    width = max(60, min(shutil.get_terminal_size().columns, 120))
+    indent = " " * (_SEVERITY_WIDTH + _TOPIC_WIDTH)
+    lines = [f"{'SEVERITY':<{_SEVERITY_WIDTH}}{'CHECK':<{_TOPIC_WIDTH}}FINDING"]
+    for finding in findings:
+        first = f"{finding.severity.value:<{_SEVERITY_WIDTH}}{finding.topic:<{_TOPIC_WIDTH}}"
+        lines.extend(
+            textwrap.wrap(
+                finding.message,
+                width=width,
+                initial_indent=first,
+                subsequent_indent=indent,
+                break_on_hyphens=False,
+            )
+        )
+    counts = {severity: 0 for severity in Severity}
+    for finding in findings:
+        counts[finding.severity] += 1
+    lines.append("")
+    lines.append(
+        f"{counts[Severity.ERROR]} error(s), {counts[Severity.WARNING]} warning(s), "
+        f"{counts[Severity.OK]} ok"
+    )
+    return "\n".join(lines)
