@@ -49,7 +49,8 @@ def create_app(
         redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
         # FastAPI's native OpenTelemetry checks the global providers on every request; the kit
-        # owns observability and turns tracing on from its own settings (issue 4).
+        # traces with OpenTelemetry's ASGI middleware instead, per app, from its own settings
+        # (why: kit/tracing/middleware.py).
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_problem_handlers(app)
@@ -59,6 +60,11 @@ def create_app(
     install_middleware(
         app, settings, body_limits=body_limits, front_cache=front_cache, observers=observers
     )
+    if settings.tracing.enabled:
+        # Imported only when on (the `tracing` extra). Added last, so it is the outermost layer.
+        from apiforge.kit.tracing import install_tracing
+
+        resources.append(install_tracing(app, settings.tracing, version=version))
     app.include_router(health_router)
     for router in routers:
         app.include_router(router)

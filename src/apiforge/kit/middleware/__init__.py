@@ -1,10 +1,13 @@
 """The middleware stack, declared once. All pure ASGI (no BaseHTTPMiddleware: it copies
-bodies and breaks contextvars). Outermost first:
+bodies and breaks contextvars). Outermost first (with tracing on, `create_app` adds
+kit.tracing's layer outside all of these, so its server span covers them):
 
 1. RequestIDMiddleware: every later layer, log line and error answer sees the ID.
 2. RequestTelemetryMiddleware: times the request once for the access log and the metrics;
    outside everything that can answer (errors, limits, cache hits), so each answer is counted.
 3. SecurityHeadersMiddleware: outside the error boundary, so 500s carry the headers too.
+3a. ProfilingMiddleware (when `settings.profiling_enabled`): answers an admin's flagged
+   request with its profile; outside the error boundary, so a failing request's comes back too.
 4. ServerErrorMiddleware: an unhandled exception becomes a 500 carrying that ID.
 5. BodyLimitMiddleware: refuses oversized bodies before any parsing.
 6. FrontCacheMiddleware (when the service names GET prefixes): serves cached answers before
@@ -21,6 +24,7 @@ from fastapi import FastAPI
 from apiforge.kit.cache.front import FrontCache, FrontCacheMiddleware
 from apiforge.kit.middleware.body_limit import BodyLimitMiddleware
 from apiforge.kit.middleware.gzip import GZipMiddleware
+from apiforge.kit.middleware.profiling import ProfilingMiddleware
 from apiforge.kit.middleware.request_id import RequestIDMiddleware
 from apiforge.kit.middleware.security_headers import SecurityHeadersMiddleware
 from apiforge.kit.middleware.server_errors import ServerErrorMiddleware
@@ -49,6 +53,8 @@ def install_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes, overrides=body_limits
     )
     app.add_middleware(ServerErrorMiddleware)
+    if settings.profiling_enabled:
+        app.add_middleware(ProfilingMiddleware, admin_role=settings.profiling.admin_role)
     app.add_middleware(
         SecurityHeadersMiddleware, hsts=settings.environment is Environment.PRODUCTION
     )
@@ -60,6 +66,7 @@ def install_middleware(
 __all__ = [
     "BodyLimitMiddleware",
     "GZipMiddleware",
+    "ProfilingMiddleware",
     "RequestIDMiddleware",
     "RequestTelemetryMiddleware",
     "SecurityHeadersMiddleware",

@@ -1,0 +1,59 @@
+"""OpenTelemetry tracing, off by default (`APIFORGE_TRACING__ENABLED`, the `tracing` extra):
+requests, SQL, Redis and outbound HTTP become spans exported over OTLP/HTTP, and log lines
+carry the trace ID. This module imports no OpenTelemetry itself: `create_app` calls
+`install_tracing` only when tracing is on, so with it off no OpenTelemetry SDK or
+instrumentation is loaded and the request path pays nothing.
+Not for: metrics (Prometheus, `kit.metrics`) or the process-global OpenTelemetry providers.
+
+An outbound client built by the service (in a startup hook, after the tracing has started)
+is traced with `trace_http_client(client, state)`; the app's provider is `tracer_provider(state)`,
+for spans of the service's own::
+
+    provider = tracer_provider(app_state(request.app))
+    if provider is not None:
+        with provider.get_tracer("shop.orders").start_as_current_span("price order"): ...
+"""
+
+from typing import TYPE_CHECKING
+
+import httpx
+from fastapi import FastAPI
+
+from apiforge.kit.lifespan import AppState, LifespanResource
+from apiforge.kit.settings import TracingSettings
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
+
+PROVIDER_KEY = "tracer_provider"
+
+
+def tracer_provider(state: AppState) -> "TracerProvider | None":
+    """The running app's provider; None when tracing is off."""
+    provider: TracerProvider | None = state.extras.get(PROVIDER_KEY)
+    return provider
+
+
+def trace_http_client(client: httpx.AsyncClient, state: AppState) -> None:
+    """Spans for `client`'s requests, each carrying `traceparent` so the called service
+    continues the trace. Nothing when tracing is off."""
+    provider = tracer_provider(state)
+    if provider is not None:
+        from apiforge.kit.tracing.instruments import instrument_http_client
+
+        instrument_http_client(client, provider)
+
+
+def install_tracing(app: FastAPI, settings: TracingSettings, *, version: str) -> LifespanResource:
+    """Adds the tracing layer as the outermost middleware (call it after every other
+    `add_middleware`), so the server span covers every layer's work and every answer; returns
+    the lifespan resource that runs the tracer provider."""
+    from apiforge.kit.tracing.middleware import TracingMiddleware
+    from apiforge.kit.tracing.runtime import Tracing
+
+    tracing = Tracing(settings, version=version)
+    app.add_middleware(TracingMiddleware, tracing=tracing)
+    return tracing.run
+
+
+__all__ = ["install_tracing", "trace_http_client", "tracer_provider"]
