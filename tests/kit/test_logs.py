@@ -177,7 +177,7 @@ def test_console_format_is_plain_without_a_terminal(sqlite_url: str) -> None:
         configure_logging(settings, buffer)
         token = bind_request_id("req-c")
         try:
-            logger.info("hello", extra={"fields": {"status": 200}})
+            logger.info("hello", extra={"fields": {"status": 200, "user_id": None}})
             try:
                 raise KeyError("missing")
             except KeyError:

@@ -141,7 +141,8 @@ class ConsoleFormatter(logging.Formatter):
         request_id = line.pop("request_id") or "-"
         event = line.pop("event")
         blocks = [str(line.pop(key)) for key in ("exception", "stack") if key in line]
-        rest = " ".join(f"{key}={value}" for key, value in line.items())
+        # None (no user, no client) says nothing a person needs to read.
+        rest = " ".join(f"{key}={value}" for key, value in line.items() if value is not None)
         if self.color:
             level = f"{_COLORS.get(record.levelname, _COLOR_CRITICAL)}{level}{_RESET}"
             logger = f"{_DIM}{logger}{_RESET}"
