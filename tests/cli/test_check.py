@@ -36,7 +36,7 @@ def rows(out: str) -> dict[str, str]:
         if line.startswith(" "):
             table[topic] += " " + line.strip()
             continue
-        severity, rest = line[:9].strip(), line[9:]
+        severity, rest = line[:10].strip(), line[10:]
         topic, message = rest[:13].strip(), rest[13:]
         table[topic] = f"{severity} {message}"
     return table

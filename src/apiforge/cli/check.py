@@ -20,7 +20,7 @@ from apiforge.kit.readiness import (
 )
 from apiforge.kit.settings import Settings
 
-_SEVERITY_WIDTH = 9
+_SEVERITY_WIDTH = 10
 _TOPIC_WIDTH = 13
 
 
