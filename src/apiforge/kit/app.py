@@ -7,12 +7,16 @@ from collections.abc import Mapping, Sequence
 from fastapi import APIRouter, FastAPI
 
 from apiforge.kit.access_log import AccessLog
+from apiforge.kit.asgi import Scope
+from apiforge.kit.cache import CacheStats
 from apiforge.kit.cache.front import FrontCache
 from apiforge.kit.docs import install_docs
 from apiforge.kit.health import health_router
 from apiforge.kit.heap import freeze_startup_heap
 from apiforge.kit.lifespan import LifespanResource, StartupHook, build_lifespan
 from apiforge.kit.logs import configure_logging
+from apiforge.kit.looplag import LoopLagMonitor
+from apiforge.kit.metrics import install_metrics
 from apiforge.kit.middleware import install_middleware
 from apiforge.kit.middleware.telemetry import RequestObserver
 from apiforge.kit.openapi import install_openapi
@@ -57,8 +61,32 @@ def create_app(
     observers: list[RequestObserver] = []
     if settings.access_log:
         observers.append(AccessLog())
+    # Requests running now (filled by the telemetry middleware) and the front cache's counters,
+    # read by the metrics sampler and the loop-lag monitor.
+    in_flight: dict[int, Scope] = {}
+    front_stats = CacheStats("front")
+    metrics = install_metrics(
+        app,
+        settings,
+        version=version,
+        in_flight=in_flight,
+        front=front_stats,
+        observers=observers,
+        resources=resources,
+    )
+    if settings.loop_lag.enabled:
+        lag = metrics.loop_lag.observe if metrics else None
+        monitor = LoopLagMonitor(settings.loop_lag, in_flight=in_flight, observe=lag)
+        observers.append(monitor)
+        resources.append(monitor.running)
     install_middleware(
-        app, settings, body_limits=body_limits, front_cache=front_cache, observers=observers
+        app,
+        settings,
+        body_limits=body_limits,
+        front_cache=front_cache,
+        observers=observers,
+        in_flight=in_flight,
+        front_stats=front_stats,
     )
     if settings.tracing.enabled:
         # Imported only when on (the `tracing` extra). Added last, so it is the outermost layer.

@@ -22,6 +22,6 @@ def build_cache(
     if redis is None:
         return l1
     l2 = RedisCache(
-        redis, prefix=settings.key_prefix, channel=settings.channel, timeout=timeout, name="l2"
+        redis, prefix=settings.key_prefix, channel=settings.channel, timeout=timeout, name="redis"
     )
     return TieredCache(l1, l2, l1_ttl=settings.l1_ttl_seconds, name="cache")

@@ -9,6 +9,8 @@ entry answers this exact path and raw query string. The next identical GET reads
 with `cache.get(key, tags=...)`, so tag invalidation, TTLs and Redis work exactly as for the
 route; an entry gone (expired or invalidated) falls through to the route, which reloads it.
 The map itself never goes stale: the same raw request always validates to the same entry.
+It also keeps the template of the route that answered, so a hit is reported (access log,
+metrics) under that route; `stats` counts hits and fall-throughs as the "front" cache.
 Measured in process: a cached product-detail hit cost ~118 us of CPU through FastAPI, ~14 us
 here.
 """
@@ -16,6 +18,7 @@ here.
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from apiforge.kit.asgi import ASGIApp, Message, Receive, Scope, Send
 from apiforge.kit.cache.http import (
@@ -23,6 +26,8 @@ from apiforge.kit.cache.http import (
     RenderedJson,
     if_none_match_matches,
 )
+from apiforge.kit.cache.stats import CacheStats
+from apiforge.kit.route_template import ROUTE_TEMPLATE_STATE, route_template
 
 CACHE_HEADER = b"x-apiforge-cache"
 _MAX_ROUTES = 50_000
@@ -43,12 +48,30 @@ def cache_header(key: str, tags: Sequence[str]) -> str:
     return "|".join((key.encode().hex(), *tags))
 
 
+class _Route(NamedTuple):
+    key: str
+    tags: tuple[str, ...]
+    template: str
+
+
 class FrontCacheMiddleware:
-    def __init__(self, app: ASGIApp, *, prefixes: Sequence[str], public_cache_control: str) -> None:
+    """`stats`: hits (answered here) and misses (GETs under the prefixes that went on to the
+    route), read by the metrics sampler; pass one to read it, the middleware being built lazily
+    by Starlette."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        prefixes: Sequence[str],
+        public_cache_control: str,
+        stats: CacheStats | None = None,
+    ) -> None:
         self.app = app
         self.prefixes = tuple(prefixes)
         self.public = public_cache_control.encode()
-        self.routes: OrderedDict[bytes, tuple[str, tuple[str, ...]]] = OrderedDict()
+        self.stats = stats or CacheStats("front")
+        self.routes: OrderedDict[bytes, _Route] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -60,16 +83,19 @@ class FrontCacheMiddleware:
             return
         request_key = scope["path"].encode() + b"?" + scope["query_string"]
         route = self.routes.get(request_key)
-        if route is not None and await self._serve_hit(scope, send, *route):
+        if route is not None and await self._serve_hit(scope, send, route):
+            self.stats.hits += 1
             return
-        await self.app(scope, receive, self._remembering(request_key, send))
+        self.stats.misses += 1
+        await self.app(scope, receive, self._remembering(scope, request_key, send))
 
-    async def _serve_hit(self, scope: Scope, send: Send, key: str, tags: tuple[str, ...]) -> bool:
+    async def _serve_hit(self, scope: Scope, send: Send, route: _Route) -> bool:
         state = getattr(scope["app"].state, "apiforge", None)
         cache = state.cache if state is not None else None
-        packed = await cache.get(key, tags=tags) if cache is not None else None
+        packed = await cache.get(route.key, tags=route.tags) if cache is not None else None
         if packed is None:
             return False
+        scope.setdefault("state", {})[ROUTE_TEMPLATE_STATE] = route.template
         rendered = RenderedJson.unpack(packed)
         authorization, if_none_match = False, None
         for name, value in scope["headers"]:
@@ -91,7 +117,7 @@ class FrontCacheMiddleware:
         await send({"type": "http.response.body", "body": rendered.body})
         return True
 
-    def _remembering(self, request_key: bytes, send: Send) -> Send:
+    def _remembering(self, scope: Scope, request_key: bytes, send: Send) -> Send:
         async def send_and_remember(message: Message) -> None:
             if message["type"] == "http.response.start":
                 kept = []
@@ -99,7 +125,11 @@ class FrontCacheMiddleware:
                     if name == CACHE_HEADER:
                         if message["status"] in (200, 304):
                             key, *tags = value.decode("latin-1").split("|")
-                            self._remember(request_key, bytes.fromhex(key).decode(), tuple(tags))
+                            # The router has matched by now: scope["route"] is set.
+                            route = _Route(
+                                bytes.fromhex(key).decode(), tuple(tags), route_template(scope)
+                            )
+                            self._remember(request_key, route)
                     else:
                         kept.append((name, value))
                 message["headers"] = kept
@@ -107,8 +137,8 @@ class FrontCacheMiddleware:
 
         return send_and_remember
 
-    def _remember(self, request_key: bytes, key: str, tags: tuple[str, ...]) -> None:
-        self.routes[request_key] = (key, tags)
+    def _remember(self, request_key: bytes, route: _Route) -> None:
+        self.routes[request_key] = route
         self.routes.move_to_end(request_key)
         if len(self.routes) > _MAX_ROUTES:
             self.routes.popitem(last=False)

@@ -8,9 +8,11 @@ read lock half way through). PostgreSQL gets a sized pool and a server-side stat
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool, Pool
 
+from apiforge.kit.db.pool import TimedQueuePool
 from apiforge.kit.settings import DatabaseSettings
 
 # Execution option read by the SQLite BEGIN hook; only these two values are ever emitted.
@@ -26,6 +28,16 @@ def create_engine(url: str, settings: DatabaseSettings) -> AsyncEngine:
     if is_sqlite_url(url):
         return _sqlite_engine(url, settings)
     return _postgres_engine(url, settings)
+
+
+def pool_class_for(url: str) -> type[Pool]:
+    """The timed pool wherever the dialect would use the async queue pool; an in-memory SQLite
+    database keeps its StaticPool (one shared connection: nothing to wait for)."""
+    parsed = make_url(url)
+    # A classmethod of DefaultDialect, which every dialect class derives from (not in the
+    # Dialect interface the stubs declare).
+    default = parsed.get_dialect().get_pool_class(parsed)  # type: ignore[attr-defined]
+    return TimedQueuePool if default is AsyncAdaptedQueuePool else default
 
 
 def _postgres_engine(url: str, settings: DatabaseSettings) -> AsyncEngine:
@@ -45,6 +57,7 @@ def _postgres_engine(url: str, settings: DatabaseSettings) -> AsyncEngine:
         pool_pre_ping=settings.pool_pre_ping,
         echo=settings.echo,
         connect_args=connect_args,
+        poolclass=pool_class_for(url),
     )
 
 
@@ -56,6 +69,7 @@ def _sqlite_engine(url: str, settings: DatabaseSettings) -> AsyncEngine:
         pool_timeout=settings.pool_timeout,
         echo=settings.echo,
         connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000},
+        poolclass=pool_class_for(url),
     )
     busy_timeout = int(settings.sqlite_busy_timeout_ms)
 

@@ -21,7 +21,9 @@ from collections.abc import Mapping, Sequence
 
 from fastapi import FastAPI
 
+from apiforge.kit.asgi import Scope
 from apiforge.kit.cache.front import FrontCache, FrontCacheMiddleware
+from apiforge.kit.cache.stats import CacheStats
 from apiforge.kit.middleware.body_limit import BodyLimitMiddleware
 from apiforge.kit.middleware.gzip import GZipMiddleware
 from apiforge.kit.middleware.profiling import ProfilingMiddleware
@@ -39,8 +41,11 @@ def install_middleware(
     body_limits: Mapping[str, int] | None = None,
     front_cache: FrontCache | None = None,
     observers: Sequence[RequestObserver] = (),
+    in_flight: dict[int, Scope] | None = None,
+    front_stats: CacheStats | None = None,
 ) -> None:
-    """`body_limits`: exact paths allowed a body size other than `settings.max_body_bytes`."""
+    """`body_limits`: exact paths allowed a body size other than `settings.max_body_bytes`.
+    `in_flight` and `front_stats` are filled by the telemetry and front-cache layers."""
     # add_middleware wraps: the last added is the outermost, so add innermost first.
     app.add_middleware(GZipMiddleware)
     if front_cache is not None:
@@ -48,6 +53,7 @@ def install_middleware(
             FrontCacheMiddleware,
             prefixes=front_cache.prefixes,
             public_cache_control=front_cache.public_cache_control,
+            stats=front_stats,
         )
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes, overrides=body_limits
@@ -59,7 +65,7 @@ def install_middleware(
         SecurityHeadersMiddleware, hsts=settings.environment is Environment.PRODUCTION
     )
     if observers:
-        app.add_middleware(RequestTelemetryMiddleware, observers=observers)
+        app.add_middleware(RequestTelemetryMiddleware, observers=observers, in_flight=in_flight)
     app.add_middleware(RequestIDMiddleware)
 
 

@@ -11,11 +11,15 @@ from time import perf_counter
 from typing import Protocol
 
 from apiforge.kit.asgi import ASGIApp, Message, Receive, Scope, Send
+from apiforge.kit.route_template import ROUTE_TEMPLATE_STATE, UNMATCHED, route_template
 
-UNMATCHED = "<unmatched>"
-# Set in scope["state"] by a layer that answers before routing (the front cache), so its
-# answers are still reported under their route.
-ROUTE_TEMPLATE_STATE = "route_template"
+__all__ = [
+    "ROUTE_TEMPLATE_STATE",
+    "UNMATCHED",
+    "RequestObserver",
+    "RequestTelemetryMiddleware",
+    "route_template",
+]
 
 
 class RequestObserver(Protocol):
@@ -24,27 +28,21 @@ class RequestObserver(Protocol):
         Runs on the request path: it must not block or raise."""
 
 
-def route_template(scope: Scope) -> str:
-    route = scope.get("route")  # set by FastAPI's router on a match
-    template = getattr(route, "path", None)
-    if isinstance(template, str):
-        return template
-    state = scope.get("state")
-    if state is not None:
-        pinned = state.get(ROUTE_TEMPLATE_STATE)
-        if pinned is not None:
-            return str(pinned)
-    return UNMATCHED
-
-
 class RequestTelemetryMiddleware:
     """`in_flight` maps each running request to its scope, for the loop-lag monitor (which
-    names what was running when the loop stalled) and the in-progress gauge."""
+    names what was running when the loop stalled) and the in-progress gauge; pass the dict they
+    read (the middleware itself is built lazily by Starlette, out of their reach)."""
 
-    def __init__(self, app: ASGIApp, *, observers: Sequence[RequestObserver]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        observers: Sequence[RequestObserver],
+        in_flight: dict[int, Scope] | None = None,
+    ) -> None:
         self.app = app
         self.observers = tuple(observers)
-        self.in_flight: dict[int, Scope] = {}
+        self.in_flight: dict[int, Scope] = {} if in_flight is None else in_flight
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -1,0 +1,91 @@
+"""The metrics sampler: a task that refreshes, off the request path, the figures that are cheaper
+to read than to count as they change (requests in progress, the DB pool, the caches' counters),
+and that drops dead workers' gauge files. Not for: per-request counting (http.py).
+
+It also runs at each scrape, so this process's figures are exact when scraped; another worker's
+are at most `SAMPLE_SECONDS` old.
+"""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager, suppress
+
+from apiforge.kit.asgi import Scope
+from apiforge.kit.cache import CacheStats
+from apiforge.kit.lifespan import AppState
+from apiforge.kit.metrics.cache import CacheCounters, cache_layers
+from apiforge.kit.metrics.multiprocess import sweep_dead_processes
+from apiforge.kit.metrics.pool import sample_pool, time_pool_waits
+from apiforge.kit.metrics.registry import AppMetrics
+
+SAMPLE_SECONDS = 1.0
+# Dead workers are rare: look for their files every this many samples.
+SWEEP_EVERY = 10
+
+logger = logging.getLogger("apiforge.metrics")
+
+
+class MetricsSampler:
+    """`in_flight`: the telemetry middleware's map of running requests. `front`: the front
+    cache's counters. `multiproc_dir`: where workers' files are (sweeping needs it)."""
+
+    def __init__(
+        self,
+        metrics: AppMetrics,
+        *,
+        in_flight: Mapping[int, Scope],
+        front: CacheStats | None = None,
+        multiproc_dir: str | None = None,
+        interval: float = SAMPLE_SECONDS,
+    ) -> None:
+        self.metrics = metrics
+        self._in_flight = in_flight
+        self._front = front
+        self._multiproc_dir = multiproc_dir if metrics.multiprocess else None
+        self._interval = interval
+        self._cache_counters = CacheCounters(metrics)
+        self._state: AppState | None = None
+
+    def sample(self) -> None:
+        self.metrics.http_in_progress.set(len(self._in_flight))
+        layers = [self._front] if self._front is not None else []
+        state = self._state
+        if state is not None:
+            sample_pool(state.database.engine, self.metrics)
+            layers += cache_layers(state.cache)
+        self._cache_counters.export(layers)
+
+    def sweep(self) -> None:
+        if self._multiproc_dir is None:
+            return
+        try:
+            dead = sweep_dead_processes(self._multiproc_dir)
+        except OSError as exc:
+            logger.warning("could not sweep %s: %s", self._multiproc_dir, exc)
+            return
+        if dead:
+            logger.info("dropped the live gauges of dead workers %s", dead)
+
+    @asynccontextmanager
+    async def running(self, state: AppState) -> AsyncIterator[None]:
+        """The `LifespanResource`: samples while the app runs."""
+        self._state = state
+        time_pool_waits(state.database.engine, self.metrics)
+        task = asyncio.create_task(self._run(), name="apiforge-metrics-sampler")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+            self._state = None
+
+    async def _run(self) -> None:
+        ticks = 0
+        while True:
+            await asyncio.sleep(self._interval)
+            self.sample()
+            ticks += 1
+            if ticks % SWEEP_EVERY == 0:
+                self.sweep()
