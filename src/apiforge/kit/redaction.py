@@ -5,35 +5,47 @@ fixed and hold no free text (it is not scanned, to stay cheap), or HTTP answers.
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 MASK = "[REDACTED]"
 # Short literals would mask ordinary words; real secrets here are far longer.
 MIN_SECRET_LENGTH = 8
 
+# Searched in the lowercased key: cheaper than a case-insensitive pattern.
 _SENSITIVE_KEY = re.compile(
-    r"passw|passwd|\bpwd\b|secret|token|authori[sz]ation|api[-_]?key|cookie|credential|"
-    r"private[-_]?key",
-    re.IGNORECASE,
+    r"passw|\bpwd\b|secret|token|authori[sz]ation|api[-_]?key|cookie|credential|private[-_]?key"
 )
-# One pass over the text: each alternative keeps its harmless prefix in a group.
-_SECRET_TEXT = re.compile(
+_KEYWORDS = r"passw|secret|token|authori[sz]ation|api[-_]?key|cookie|credential"
+# (hint, pattern): each pattern keeps its harmless prefix in group 1 and masks what follows. It
+# runs only when its hint (a cheap search over the lowercased text) is found: most lines have
+# none, and the patterns, case-insensitive ones especially, cost far more.
+_RULES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     # scheme://user:PASSWORD@host (the port of host:port is not followed by "@")
-    r"(?P<url>\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/@]*:)[^\s@/]+(?=@)"
-    # Authorization: Bearer <token>, Basic <credentials>, password="..." and the like
-    r"|(?P<pair>[\w-]*(?:passw|secret|token|authori[sz]ation|api[-_]?key|cookie|credential)"
-    r"[\w-]*['\"]?\s*[:=]\s*)"
-    r"(?:\"[^\"\n]*\"|'[^'\n]*'|(?:(?:Bearer|Basic|Token)\s+)?[^\s'\",;&})\]]+)"
-    r"|(?P<scheme>\b(?:Bearer|Basic)\s+)[A-Za-z0-9\-._~+/]+=*"
+    (re.compile("://"), re.compile(r"(://[^\s:/@]*:)[^\s@/]+(?=@)")),
+    # password=..., "refresh_token": "...", Authorization: Bearer ..., x-api-key: ...
+    (
+        re.compile(_KEYWORDS),
+        re.compile(
+            rf"((?:{_KEYWORDS})[\w-]*['\"]?\s*[:=]\s*)"
+            r"(?:\"[^\"\n]*\"|'[^'\n]*'|(?:(?:Bearer|Basic|Token)\s+)?[^\s'\",;&})\]]+)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        re.compile("bearer|basic"),
+        re.compile(r"(\b(?:Bearer|Basic)\s+)[A-Za-z0-9\-._~+/]+=*", re.IGNORECASE),
+    ),
     # header.payload.signature: a JWT's header is base64url JSON, so it starts with "eyJ"
-    r"|\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*",
-    re.IGNORECASE,
+    (re.compile("eyj"), re.compile(r"()\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")),
 )
+_ANY_HINT = re.compile("|".join(hint.pattern for hint, _ in _RULES))
+_KEEP_PREFIX = r"\g<1>" + MASK
 _SCALARS = (int, float, bool, type(None))
 
 
-def _mask(match: re.Match[str]) -> str:
-    prefix = match.group("url") or match.group("pair") or match.group("scheme") or ""
-    return prefix + MASK
+@lru_cache(maxsize=1024)  # the same few keys come back on every line
+def _sensitive_key(key: str) -> bool:
+    return _SENSITIVE_KEY.search(key.lower()) is not None
 
 
 class Redactor:
@@ -49,13 +61,19 @@ class Redactor:
         for secret in self.secrets:
             if secret in value:
                 value = value.replace(secret, MASK)
-        return _SECRET_TEXT.sub(_mask, value)
+        lowered = value.lower()
+        if _ANY_HINT.search(lowered) is None:
+            return value
+        for hint, pattern in _RULES:
+            if hint.search(lowered):
+                value = pattern.sub(_KEEP_PREFIX, value)
+        return value
 
     def fields(self, fields: Mapping[str, object]) -> dict[str, object]:
         return {key: self._value(str(key), value) for key, value in fields.items()}
 
     def _value(self, key: str, value: object) -> object:
-        if _SENSITIVE_KEY.search(key):
+        if _sensitive_key(key):
             return MASK
         if isinstance(value, str):
             return self.text(value)
