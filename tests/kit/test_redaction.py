@@ -148,6 +148,7 @@ async def test_no_secret_reaches_any_line(
     for secret in secrets:
         assert secret not in text
     lines = json_lines(output)
+    assert all("request_id" in line and "timestamp" in line for line in lines)
     access = [line for line in lines if line["logger"] == "apiforge.access"]
     assert len(access) == 10
     assert all(line["request_id"] for line in access)
