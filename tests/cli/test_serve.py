@@ -1,18 +1,34 @@
 """`apiforge serve`: refused with one line when misconfigured; otherwise a real process (the
-module entry point, Uvicorn with uvloop and httptools) that answers and exits cleanly on SIGINT."""
+module entry point, Uvicorn with uvloop and httptools) that answers and exits cleanly on SIGINT,
+logs only JSON in production, and with one or two workers serves their summed metrics on
+metrics.port. SIGTERM and the drain: test_shutdown.py."""
 
 import signal
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client import Counter, values
 
-from tests.cli.conftest import invoke
+from apiforge.cli.serve import shared_metrics
+from apiforge.kit.metrics.multiprocess import multiprocess_mode
+from apiforge.kit.settings import Environment, MetricsSettings, Settings
+from tests.cli.conftest import PRODUCTION_KEY, invoke
+from tests.cli.servers import (
+    Samples,
+    refuses_connections,
+    running,
+    scrape,
+    serve_command,
+    wait_for,
+)
 
 STARTUP_TIMEOUT_SECONDS = 30
+REQUESTS = 40
 
 
 def _free_port() -> int:
@@ -69,3 +85,94 @@ def test_serve_answers_and_stops_cleanly(clean_env: dict[str, str], sqlite_url: 
     assert "server" not in response.headers
     assert process.returncode == 0
     assert "Application shutdown complete" in output
+
+
+def _ready_count(samples: Samples) -> float:
+    labels = frozenset({"method": "GET", "route": "/health/ready", "status": "200"}.items())
+    return samples.get(("apiforge_http_requests_total", labels), 0.0)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_sums_the_workers_metrics_on_the_metrics_port(
+    workers: int, clean_env: dict[str, str], sqlite_url: str, tmp_path: Path
+) -> None:
+    env = clean_env | {
+        "APIFORGE_ENVIRONMENT": "production",
+        "APIFORGE_SECRET_KEY": PRODUCTION_KEY,
+        "APIFORGE_DATABASE_URL": sqlite_url,
+    }
+    assert invoke(["db", "upgrade"], env)[0] == 0
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    # A file left by an earlier run's worker: unreadable, so counting it would break the scrape.
+    stale = metrics_dir / "counter_1.db"
+    stale.write_bytes(b"stale")
+    port, metrics_port = _free_port(), _free_port()
+    env |= {
+        "APIFORGE_METRICS__PORT": str(metrics_port),
+        "APIFORGE_METRICS__MULTIPROC_DIR": str(metrics_dir),
+    }
+    command = serve_command("--port", str(port), "--workers", str(workers))
+    with running(command, env, tmp_path / "serve.log", port) as server:
+        for _ in range(REQUESTS):  # each on a fresh connection: spread over the workers
+            assert httpx.get(f"{server.base_url}/health/ready", timeout=10).status_code == 200
+        # Not on the main port in production once it has a port of its own.
+        assert httpx.get(f"{server.base_url}/metrics", timeout=10).status_code == 404
+        # A worker counts a request just after its last byte went out: let the count land.
+        assert wait_for(lambda: _ready_count(scrape(metrics_port)) >= REQUESTS, within=10)
+        samples = scrape(metrics_port)
+        code = server.stop()
+
+    assert not stale.exists()
+    assert _ready_count(samples) == REQUESTS
+    build_info = [key for key in samples if key[0] == "apiforge_build_info"]
+    assert len(build_info) == workers  # one series per live worker, by pid
+    assert code == 0
+    events = server.events()  # every line JSON, the supervisor's and Uvicorn's included
+    assert events.count("Application shutdown complete.") == workers
+
+
+@pytest.fixture
+def restore_metrics_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`shared_metrics` switches this process to multiprocess mode: undone after the test."""
+    monkeypatch.setattr(values, "ValueClass", values.ValueClass)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "unset-after-the-test")
+
+
+@pytest.mark.usefixtures("restore_metrics_mode")
+def test_shared_metrics_empties_its_directory_and_serves_the_sum(tmp_path: Path) -> None:
+    directory = tmp_path / "metrics"
+    directory.mkdir()
+    stale = directory / "counter_1.db"
+    stale.write_bytes(b"stale")
+    metrics_port = _free_port()
+    settings = Settings(
+        _env_file=None,
+        environment=Environment.TEST,
+        metrics=MetricsSettings(port=metrics_port, multiproc_dir=str(directory)),
+    )
+    with shared_metrics(settings, "127.0.0.1") as prepared:
+        assert prepared == directory
+        assert not stale.exists()
+        assert multiprocess_mode()
+        # What a worker does: write its values to its own file in the directory.
+        Counter("apiforge_serve_test_total", "A worker's count.", registry=None).inc(3)
+        samples = scrape(metrics_port)
+    assert samples[("apiforge_serve_test_total", frozenset())] == 3.0
+    assert refuses_connections(metrics_port)  # the exporter stopped with the server
+    assert directory.is_dir()  # configured: kept
+
+
+@pytest.mark.usefixtures("restore_metrics_mode")
+def test_shared_metrics_default_to_a_temporary_directory() -> None:
+    settings = Settings(_env_file=None, environment=Environment.TEST)
+    with shared_metrics(settings, "127.0.0.1") as prepared:
+        assert prepared is not None
+        assert prepared.name.startswith("apiforge-metrics-")
+        assert prepared.is_dir()
+    assert not prepared.exists()
+    off = Settings(
+        _env_file=None, environment=Environment.TEST, metrics=MetricsSettings(enabled=False)
+    )
+    with shared_metrics(off, "127.0.0.1") as nothing:
+        assert nothing is None
