@@ -92,7 +92,7 @@ def create_app(
         # Imported only when on (the `tracing` extra). Added last, so it is the outermost layer.
         from apiforge.kit.tracing import install_tracing
 
-        resources.append(install_tracing(app, settings.tracing, version=version))
+        resources.append(install_tracing(app, settings, version=version))
     app.include_router(health_router)
     for router in routers:
         app.include_router(router)

@@ -1,11 +1,12 @@
 """Outbound HTTP from a traced request: a client span under the server span, and the called
-service receives a `traceparent` continuing the same trace."""
+service receives a `traceparent` continuing the same trace (marked unsampled when the request
+was not sampled, so the next service does not start recording halfway)."""
 
 from typing import Any
 
 import httpx
 from asgi_lifespan import LifespanManager
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from opentelemetry.trace import SpanKind
 
 from apiforge.kit import AppState, Environment, Settings, app_state, create_app
@@ -16,11 +17,10 @@ from tests.kit.apps import responder
 from tests.kit.tracing.conftest import children_of, serve_traced, server_spans
 
 DOWNSTREAM = "downstream"
+TRACEPARENT = b"traceparent"
 
 
-async def test_outbound_call_is_a_child_span_and_carries_traceparent(sqlite_url: str) -> None:
-    seen: list[dict[bytes, bytes]] = []
-
+def _relay_app(sqlite_url: str, seen: list[dict[bytes, bytes]], ratio: float) -> FastAPI:
     async def remember(scope: Scope) -> None:
         seen.append(dict(scope["headers"]))
 
@@ -41,9 +41,14 @@ async def test_outbound_call_is_a_child_span_and_carries_traceparent(sqlite_url:
         _env_file=None,
         environment=Environment.TEST,
         database_url=sqlite_url,
-        tracing=TracingSettings(enabled=True, exporter="console", sample_ratio=1.0),
+        tracing=TracingSettings(enabled=True, exporter="console", sample_ratio=ratio),
     )
-    app = create_app(settings, routers=[router], on_startup=[open_client])
+    return create_app(settings, routers=[router], on_startup=[open_client])
+
+
+async def test_outbound_call_is_a_child_span_and_carries_traceparent(sqlite_url: str) -> None:
+    seen: list[dict[bytes, bytes]] = []
+    app = _relay_app(sqlite_url, seen, 1.0)
     async with serve_traced(app) as (client, exporter):
         assert (await client.get("/relay")).json() == {"status": 200}
         await app_state(app).extras[DOWNSTREAM].aclose()
@@ -51,11 +56,22 @@ async def test_outbound_call_is_a_child_span_and_carries_traceparent(sqlite_url:
     (outbound,) = children_of(exporter, server)
     assert outbound.kind is SpanKind.CLIENT
     assert outbound.name == "GET"
-    trace_id = format(server.context.trace_id, "032x")
-    span_id = format(outbound.context.span_id, "016x")
-    _, sent_trace, parent, flags = seen[0][b"traceparent"].decode().split("-")
-    assert (sent_trace, parent) == (trace_id, span_id)
+    _, trace_id, parent, flags = seen[0][TRACEPARENT].decode().split("-")
+    assert trace_id == format(server.context.trace_id, "032x")
+    assert parent == format(outbound.context.span_id, "016x")
     assert int(flags, 16) & 1  # sampled (the SDK may also set the "random ID" bit)
+
+
+async def test_an_unsampled_request_passes_an_unsampled_traceparent(sqlite_url: str) -> None:
+    seen: list[dict[bytes, bytes]] = []
+    app = _relay_app(sqlite_url, seen, 0.0)
+    async with serve_traced(app) as (client, exporter):
+        assert (await client.get("/relay")).json() == {"status": 200}
+        await app_state(app).extras[DOWNSTREAM].aclose()
+    assert exporter.get_finished_spans() == ()
+    _, trace_id, _, flags = seen[0][TRACEPARENT].decode().split("-")
+    assert len(trace_id) == 32
+    assert not int(flags, 16) & 1
 
 
 async def test_without_tracing_the_client_is_left_alone(sqlite_url: str) -> None:

@@ -22,6 +22,11 @@ async def test_request_span_has_sql_and_redis_children(
     assert server.attributes is not None
     assert server.attributes["http.route"] == ROUTE
     assert server.attributes["apiforge.request_id"] == "req-41"
+    # The library's own request attributes are there too (it was handed the sampled span).
+    assert server.attributes["http.method"] == "GET"
+    assert server.attributes["http.status_code"] == 200
+    assert server.instrumentation_scope is not None
+    assert server.instrumentation_scope.name == "opentelemetry.instrumentation.asgi"
     assert server.resource.attributes["service.name"] == "apiforge"
     children = children_of(exporter, server)
     assert sorted((s.name, s.kind) for s in children) == [
@@ -69,3 +74,11 @@ async def test_unsampled_parent_is_followed_too(kit_postgres_url: str, redis_url
         response = await client.get("/items/3", headers={"traceparent": traceparent})
         assert response.status_code == 200
     assert exporter.get_finished_spans() == ()
+
+
+async def test_health_probes_are_not_traced(kit_postgres_url: str, redis_url: str) -> None:
+    app = traced_app(kit_postgres_url, redis_url)
+    async with serve_traced(app) as (client, exporter):
+        assert (await client.get("/health/live")).status_code == 200
+        assert (await client.get("/items/9")).status_code == 200
+    assert [s.name for s in server_spans(exporter)] == [f"GET {ROUTE}"]

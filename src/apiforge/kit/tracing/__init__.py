@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING
 import httpx
 from fastapi import FastAPI
 
+from apiforge.kit.health import health_router
 from apiforge.kit.lifespan import AppState, LifespanResource
-from apiforge.kit.settings import TracingSettings
+from apiforge.kit.logs import register_log_context
+from apiforge.kit.settings import Settings
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
@@ -44,15 +46,22 @@ def trace_http_client(client: httpx.AsyncClient, state: AppState) -> None:
         instrument_http_client(client, provider)
 
 
-def install_tracing(app: FastAPI, settings: TracingSettings, *, version: str) -> LifespanResource:
+def install_tracing(app: FastAPI, settings: Settings, *, version: str) -> LifespanResource:
     """Adds the tracing layer as the outermost middleware (call it after every other
     `add_middleware`), so the server span covers every layer's work and every answer; returns
-    the lifespan resource that runs the tracer provider."""
+    the lifespan resource that runs the tracer provider. Health probes and the metrics scrape
+    are not traced."""
     from apiforge.kit.tracing.middleware import TracingMiddleware
-    from apiforge.kit.tracing.runtime import Tracing
+    from apiforge.kit.tracing.runtime import Tracing, trace_log_context
 
-    tracing = Tracing(settings, version=version)
-    app.add_middleware(TracingMiddleware, tracing=tracing)
+    # Process-wide and idempotent (the same function each time); outside a span it adds nothing.
+    register_log_context(trace_log_context)
+    tracing = Tracing(settings.tracing, version=version)
+    app.add_middleware(
+        TracingMiddleware,
+        tracing=tracing,
+        untraced=(f"{health_router.prefix}/", settings.metrics.path),
+    )
     return tracing.run
 
 
