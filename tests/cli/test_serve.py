@@ -3,6 +3,7 @@ module entry point, Uvicorn with uvloop and httptools) that answers and exits cl
 logs only JSON in production, and with one or two workers serves their summed metrics on
 metrics.port. SIGTERM and the drain: test_shutdown.py."""
 
+import importlib
 import signal
 import socket
 import subprocess
@@ -12,13 +13,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
 from prometheus_client import Counter, values
 
-from apiforge.cli.serve import shared_metrics
+from apiforge.cli.serve import Supervisor, shared_metrics
 from apiforge.kit.metrics.multiprocess import multiprocess_mode
 from apiforge.kit.settings import Environment, MetricsSettings, Settings
 from tests.cli.conftest import PRODUCTION_KEY, invoke
 from tests.cli.servers import (
+    SLOW_APP,
     Samples,
     refuses_connections,
     running,
@@ -29,6 +32,13 @@ from tests.cli.servers import (
 
 STARTUP_TIMEOUT_SECONDS = 30
 REQUESTS = 40
+# The module, not the command function that `apiforge.cli` exports under the same name.
+serve_module = importlib.import_module("apiforge.cli.serve")
+# The signals Uvicorn's supervisor takes over (restored after the test that builds one).
+SUPERVISOR_SIGNALS = [
+    getattr(signal, f"SIG{name}")
+    for name in ("INT", "TERM", "HUP", "QUIT", "TTIN", "TTOU", "USR1", "USR2", "WINCH")
+]
 
 
 def _free_port() -> int:
@@ -176,3 +186,50 @@ def test_shared_metrics_default_to_a_temporary_directory() -> None:
     )
     with shared_metrics(off, "127.0.0.1") as nothing:
         assert nothing is None
+
+
+@pytest.mark.usefixtures("restore_metrics_mode")
+def test_serve_options_and_settings_reach_uvicorn(
+    clean_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[tuple[uvicorn.Config, Path | None]] = []
+    monkeypatch.setattr(serve_module, "_run", lambda config, path: started.append((config, path)))
+    env = clean_env | {
+        "APIFORGE_ENVIRONMENT": "development",
+        "APIFORGE_SERVER__WORKERS": "3",
+        "APIFORGE_SERVER__KEEPALIVE_SECONDS": "7.5",
+        "APIFORGE_SERVER__WORKER_TIMEOUT_SECONDS": "40",
+    }
+    assert invoke(["serve", "--drain-timeout", "12.5", "--port", "8123"], env)[0] == 0
+    ((config, metrics_dir),) = started
+    assert (config.host, config.port, config.workers) == ("127.0.0.1", 8123, 3)
+    # Whole seconds, rounded up: never less time than asked for.
+    assert config.timeout_graceful_shutdown == 13
+    assert config.timeout_keep_alive == 8
+    assert config.timeout_worker_healthcheck == 40
+    assert config.log_config is None
+    assert config.access_log is False
+    assert metrics_dir is not None
+    assert not metrics_dir.exists()  # the temporary directory went with the server
+
+
+def test_supervisor_stops_listening_and_forgets_dead_workers(tmp_path: Path) -> None:
+    handlers = {sig: signal.getsignal(sig) for sig in SUPERVISOR_SIGNALS}
+    try:
+        config = uvicorn.Config(SLOW_APP, factory=True, workers=2, port=_free_port())
+        listening = config.bind_socket()
+        # A live gauge file of a process that cannot exist (beyond any pid_max).
+        dead = tmp_path / "gauge_livesum_999999999.db"
+        dead.write_bytes(b"")
+        supervisor = Supervisor(config, [listening], tmp_path)
+        supervisor.keep_subprocess_alive()  # no worker changed: nothing swept
+        assert dead.exists()
+        supervisor.restart_all()
+        assert not dead.exists()
+        supervisor.handle_term()
+        assert listening.fileno() == -1
+        assert supervisor.should_exit.is_set()
+        supervisor.handle_int()
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
