@@ -27,7 +27,9 @@ _TOPIC_WIDTH = 13
 def check(
     workers: Annotated[
         int | None,
-        typer.Option(min=1, max=64, help="Worker processes per pod [default: server.workers]."),
+        typer.Option(
+            min=1, max=64, help="Worker processes per pod.", show_default="server.workers"
+        ),
     ] = None,
     pods: Annotated[
         int,

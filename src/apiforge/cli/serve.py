@@ -33,22 +33,22 @@ STARTUP_FAILURE = 3
 
 def serve(
     host: Annotated[
-        str | None, typer.Option(help="Interface to bind [default: server.host].")
+        str | None, typer.Option(help="Interface to bind.", show_default="server.host")
     ] = None,
     port: Annotated[
-        int | None, typer.Option(min=1, max=65535, help="TCP port [default: server.port].")
+        int | None, typer.Option(min=1, max=65535, help="TCP port.", show_default="server.port")
     ] = None,
     workers: Annotated[
         int | None,
-        typer.Option(min=1, max=64, help="Worker processes [default: server.workers]."),
+        typer.Option(min=1, max=64, help="Worker processes.", show_default="server.workers"),
     ] = None,
     drain_timeout: Annotated[
         float | None,
         typer.Option(
             min=0,
             max=600,
-            help="Seconds requests in flight get to finish after SIGTERM "
-            "[default: server.drain_timeout_seconds].",
+            help="Seconds requests in flight get to finish after SIGTERM.",
+            show_default="server.drain_timeout_seconds",
         ),
     ] = None,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
