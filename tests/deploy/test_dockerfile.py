@@ -83,10 +83,13 @@ def test_copied_sources_exist_in_the_build_context() -> None:
         assert ignore.files_in_context(ROOT, source), f"{source} is excluded by .dockerignore"
 
 
-def test_final_stage_holds_the_venv_only_from_the_builder() -> None:
+def test_final_stage_holds_the_venv_from_the_builder_and_the_gunicorn_config() -> None:
     final = _final()
     copies = [c.flags_and_words() for c in final.all("COPY")]
-    assert copies == [({"from": "builder"}, ["/opt/venv", "/opt/venv"])]
+    assert copies == [
+        ({"from": "builder"}, ["/opt/venv", "/opt/venv"]),
+        ({}, ["deploy/gunicorn.conf.py", "/app/gunicorn.conf.py"]),
+    ]
     assert not final.all("ADD")
 
 
