@@ -11,7 +11,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 from apiforge.kit.asgi import Receive, Scope, Send
 from apiforge.kit.middleware.telemetry import ROUTE_TEMPLATE_STATE
 from apiforge.kit.settings import TracingSettings
-from apiforge.kit.tracing.middleware import TracingMiddleware
+from apiforge.kit.tracing.middleware import TracingMiddleware, _HandOverTracer
 from apiforge.kit.tracing.runtime import Tracing
 from tests.kit.apps import call_asgi, http_scope, responder
 
@@ -87,3 +87,12 @@ async def test_lifespan_scopes_are_not_traced() -> None:
     await TracingMiddleware(app, tracing=_tracing(provider))({"type": "lifespan"}, None, None)  # type: ignore[arg-type]  # never called
     assert seen == ["lifespan"]
     assert exporter.get_finished_spans() == ()
+
+
+def test_the_hand_over_tracer_starts_other_spans_as_usual() -> None:
+    provider, exporter = _provider()
+    tracer = _HandOverTracer(provider.get_tracer("test"))
+    tracer.start_span("plain").end()
+    with tracer.start_as_current_span("current"):
+        pass
+    assert [s.name for s in exporter.get_finished_spans()] == ["plain", "current"]

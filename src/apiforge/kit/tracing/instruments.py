@@ -2,7 +2,7 @@
 engine, the Redis client, and outbound HTTPX clients. Per instance, never by patching the
 libraries process-wide. Not for: the request spans (see `middleware.py`)."""
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import httpx
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
@@ -46,7 +46,3 @@ def instrument_http_client(client: httpx.AsyncClient, provider: TracerProvider) 
     HTTPXClientInstrumentor.instrument_client(
         client, tracer_provider=provider, meter_provider=NoOpMeterProvider()
     )
-
-
-def uninstrument_http_client(client: Any) -> None:
-    HTTPXClientInstrumentor.uninstrument_client(client)

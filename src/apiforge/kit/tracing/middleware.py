@@ -58,10 +58,7 @@ class ServerSpanNaming:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        span = trace.get_current_span()  # the server span this request just opened
-        if not span.is_recording():  # not sampled: nothing to name
-            await self.app(scope, receive, send)
-            return
+        span = trace.get_current_span()  # the (sampled) server span this request just opened
         named = False
 
         async def send_naming_span(message: Message) -> None:
