@@ -7,8 +7,9 @@ takes its provider when the app is constructed, or uses the process-global one, 
 builds a provider per app in the lifespan and flushes it there (the global can be set once
 per process: apps and tests would share one); it names the span only from the router's match,
 so answers given before routing (front-cache hits) would be a bare `GET`, where the kit's
-`route_template` names them; and it checks the global providers on every request even when
-off. It does add spans for dependency resolution and serialization, which this one lacks.
+`route_template` names them; and on the same app and provider it cost more CPU per sampled
+request (scripts/micro/tracing.py: about +310-350 µs against +230-280 µs on a bare route).
+It does add spans for dependency resolution and serialization, which this one lacks.
 """
 
 from collections.abc import Sequence
