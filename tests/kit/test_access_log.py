@@ -1,16 +1,25 @@
 """The access line: one per request, with the route template (never the raw path), status,
 duration, client, user ID after authentication, and the request ID of the response."""
 
+import asyncio
+import io
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TextIO
 
 import httpx
 import pytest
 from fastapi import APIRouter
+from pydantic import SecretStr
 
 from apiforge.kit.access_log import ACCESS_LOGGER, AccessLog
 from apiforge.kit.auth import Principal
 from apiforge.kit.auth.dependencies import CurrentPrincipal
 from apiforge.kit.lifespan import app_state
+from apiforge.kit.logs import KitLogHandler, configure_logging
+from apiforge.kit.request_context import bind_request_id, reset_request_id
+from apiforge.kit.settings import Environment, Settings
 from tests.kit.apps import http_scope, json_lines, kit_app, kit_log_output, restored_logging, serve
 
 router = APIRouter()
@@ -89,3 +98,96 @@ def test_observer_does_nothing_above_info(caplog: pytest.LogCaptureFixture) -> N
     assert record.__dict__["fields"]["client"] is None
     assert record.__dict__["fields"]["status"] == 503
     assert record.__dict__["fields"]["route"] == "<unmatched>"
+
+
+class CountingStream(io.StringIO):
+    """Counts writes: the batched access log must write many lines at once."""
+
+    writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+@contextmanager
+def production_logging(stream: TextIO) -> Iterator[None]:
+    """The kit's handler alone on the root, as in production: pytest's own capture handlers
+    are set aside meanwhile (with them listening, the access log takes the `logging` path)."""
+    settings = Settings(
+        _env_file=None, environment=Environment.PRODUCTION, secret_key=SecretStr("s" * 48)
+    )
+    root = logging.getLogger()
+    others = [h for h in root.handlers if not isinstance(h, KitLogHandler)]
+    with restored_logging():
+        configure_logging(settings, stream)
+        for handler in others:
+            root.removeHandler(handler)
+        try:
+            yield
+        finally:
+            for handler in others:
+                root.addHandler(handler)
+
+
+async def test_lines_of_one_loop_iteration_are_one_write() -> None:
+    stream = CountingStream()
+    with production_logging(stream):
+        access_log = AccessLog()
+        for status in (200, 201, 404):
+            access_log.request_finished(http_scope(), status, 0.002)
+        assert stream.writes == 0  # written at the end of this loop iteration
+        await asyncio.sleep(0)
+        assert stream.writes == 1
+        lines = json_lines(stream)
+        assert [line["status"] for line in lines] == [200, 201, 404]
+        assert all(line["logger"] == ACCESS_LOGGER and line["level"] == "info" for line in lines)
+
+
+async def test_batched_line_equals_the_logging_line() -> None:
+    """The batched form and the `logging` form (taken when another handler listens) render the
+    same JSON, timestamp aside."""
+    batched, plain = io.StringIO(), io.StringIO()
+    with production_logging(batched):
+        token = bind_request_id("req-same")
+        try:
+            AccessLog().request_finished(http_scope(), 200, 0.0015)
+            await asyncio.sleep(0)
+            listener = logging.StreamHandler(io.StringIO())
+            logging.getLogger().addHandler(listener)
+            (kit_handler,) = [
+                h for h in logging.getLogger().handlers if isinstance(h, KitLogHandler)
+            ]
+            kit_handler.setStream(plain)
+            AccessLog().request_finished(http_scope(), 200, 0.0015)
+            logging.getLogger().removeHandler(listener)
+        finally:
+            reset_request_id(token)
+        (one,), (two,) = json_lines(batched), json_lines(plain)
+        assert one.pop("timestamp")
+        assert two.pop("timestamp")
+        assert one == two
+        assert one["request_id"] == "req-same"
+
+
+async def test_shutdown_writes_what_is_buffered() -> None:
+    stream = io.StringIO()
+    with production_logging(stream):
+        access_log = AccessLog()
+        async with access_log.running(None):
+            access_log.request_finished(http_scope(), 200, 0.001)
+        assert len(json_lines(stream)) == 1  # before the loop got another iteration
+
+
+async def test_a_closed_stream_does_not_fail_the_request(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    stream = io.StringIO()
+    with production_logging(stream):
+        access_log = AccessLog()
+        access_log.request_finished(http_scope(), 200, 0.001)
+        stream.close()
+        access_log.flush()  # reported on stderr, not raised
+        access_log.request_finished(http_scope(), 200, 0.001)
+        access_log.flush()
+    assert "I/O operation on closed file" in capfd.readouterr().err

@@ -1,14 +1,25 @@
 """The access log: one line per HTTP request, written by the telemetry middleware's observer.
 It replaces Uvicorn's (which `apiforge serve` turns off). Not for: application log lines.
 
-Cost: a few µs per request (scripts/micro/access_log.py): the fields are fixed and hold no free
-text, so the line skips the secret scan, and the record skips the caller lookup.
+Under the production pipeline (the kit's one JSON handler on the root logger) the line skips
+`logging` altogether: it is rendered straight to JSON and written in batches, like nginx's
+`access_log ... buffer= flush=`. Measured on a cached read (in process, front-cache hit): the
+`logging` path cost ~15 us per request (record, handler lock, one write syscall per line),
+this one ~2 us (scripts/micro/access_log.py). A batch is written at the end of the event-loop
+iteration that produced it (`call_soon`): under load one iteration finishes many requests, so
+one write carries many lines, and no line waits longer than that iteration; only a process
+killed mid-iteration loses its batch. Any other set-up (console format, an extra handler such
+as pytest's caplog) takes the `logging` path, unchanged.
 """
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
 from apiforge.kit.asgi import Scope
-from apiforge.kit.logs import log_fields
+from apiforge.kit.logs import JSONFormatter, KitLogHandler, json_line, log_fields
 from apiforge.kit.middleware.telemetry import route_template
 
 ACCESS_LOGGER = "apiforge.access"
@@ -21,6 +32,9 @@ class AccessLog:
 
     def __init__(self, logger: logging.Logger | None = None) -> None:
         self.logger = logger or logging.getLogger(ACCESS_LOGGER)
+        self._pending: list[str] = []
+        self._pending_handler: KitLogHandler | None = None
+        self._scheduled: asyncio.Handle | None = None
 
     def request_finished(self, scope: Scope, status: int, duration: float) -> None:
         if not self.logger.isEnabledFor(logging.INFO):
@@ -35,4 +49,41 @@ class AccessLog:
             "client": client[0] if client else None,
             "user_id": state.get("user_id"),
         }
-        log_fields(self.logger, logging.INFO, EVENT, fields, trusted=True)
+        handler = self._batch_handler()
+        if handler is None:
+            log_fields(self.logger, logging.INFO, EVENT, fields, trusted=True)
+            return
+        if handler is not self._pending_handler:
+            self.flush()
+            self._pending_handler = handler
+        self._pending.append(json_line(self.logger.name, EVENT, fields))
+        if self._scheduled is None:
+            self._scheduled = asyncio.get_running_loop().call_soon(self.flush)
+
+    def _batch_handler(self) -> KitLogHandler | None:
+        """The kit's JSON handler when it is the only place the line would go, else None."""
+        handlers = logging.root.handlers
+        if len(handlers) != 1 or self.logger.handlers or self.logger.filters:
+            return None
+        handler = handlers[0]
+        if type(handler) is not KitLogHandler or type(handler.formatter) is not JSONFormatter:
+            return None
+        return handler
+
+    def flush(self) -> None:
+        if self._scheduled is not None:
+            self._scheduled.cancel()
+            self._scheduled = None
+        handler, lines = self._pending_handler, self._pending
+        if handler is None or not lines:
+            return
+        self._pending = []
+        handler.write_lines(lines)
+
+    @asynccontextmanager
+    async def running(self, _state: Any) -> AsyncIterator[None]:
+        """The `LifespanResource`: what is still buffered is written at shutdown."""
+        try:
+            yield
+        finally:
+            self.flush()

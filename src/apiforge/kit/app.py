@@ -58,12 +58,14 @@ def create_app(
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_problem_handlers(app)
-    observers: list[RequestObserver] = []
-    if settings.access_log:
-        observers.append(AccessLog())
     # Requests running now (filled by the telemetry middleware) and the front cache's counters,
     # read by the metrics sampler and the loop-lag monitor.
     in_flight: dict[int, Scope] = {}
+    observers: list[RequestObserver] = []
+    if settings.access_log:
+        access_log = AccessLog()
+        observers.append(access_log)
+        resources.append(access_log.running)
     front_stats = CacheStats("front")
     metrics = install_metrics(
         app,

@@ -10,7 +10,9 @@ for every library (scripts/micro/access_log.py).
 
 import logging
 import sys
+import traceback
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Literal, TextIO
 
@@ -108,6 +110,24 @@ def add_line_content(
         line["stack"] = redactor.text(record.stack_info)
 
 
+def json_line(logger_name: str, event: str, fields: Mapping[str, object]) -> str:
+    """The line `JSONFormatter` would write for an INFO record of trusted `fields`, without a
+    record: the access log's batched form (kit/access_log.py)."""
+    line: dict[str, object] = {
+        "timestamp": datetime.now(UTC),
+        "level": "info",
+        "event": event,
+        "logger": logger_name,
+        "request_id": current_request_id(),
+    }
+    for provider in _context_providers:
+        extra = provider()
+        if extra:
+            line.update(extra)
+    line.update(fields)
+    return orjson.dumps(line, default=str, option=orjson.OPT_UTC_Z).decode()
+
+
 class JSONFormatter(logging.Formatter):
     def __init__(self, redactor: Redactor | None = None) -> None:
         super().__init__()
@@ -166,6 +186,22 @@ class KitLogHandler(logging.StreamHandler[TextIO]):
             raise
         except Exception:  # noqa: BLE001 (logging must never take the app down: stdlib's rule)
             self.handleError(record)
+
+    def write_lines(self, lines: list[str]) -> None:
+        """Already-formatted lines in one write (the access log's batches), under the handler's
+        lock so no other line lands inside the batch."""
+        text = "\n".join(lines) + "\n"
+        with self.lock or nullcontext():
+            try:
+                self.stream.write(text)
+                if not getattr(self.stream, "line_buffering", False):
+                    self.stream.flush()
+            except RecursionError:
+                raise
+            except Exception:  # noqa: BLE001 (as in emit: a closed stream must not fail a request)
+                # What Handler.handleError does without a record: report, carry on.
+                if logging.raiseExceptions:
+                    traceback.print_exc(file=sys.__stderr__)
 
 
 def effective_log_format(settings: Settings) -> LogFormat:
