@@ -4,7 +4,7 @@ workers' live gauges swept away while their counts stay."""
 
 import asyncio
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,20 +29,9 @@ Worker = Callable[[int], AppMetrics]
 
 
 @pytest.fixture
-def multiproc_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """What `apiforge serve` arranges before a worker imports prometheus_client."""
-    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
-    # prometheus_client's multiprocess module is unannotated: the ignores below say so.
-    monkeypatch.setattr(values, "ValueClass", values.MultiProcessValue())  # type: ignore[no-untyped-call]
-    try:
-        yield tmp_path
-    finally:
-        values.close_all_multiprocess_files()  # type: ignore[no-untyped-call]
-
-
-@pytest.fixture
 def worker(multiproc_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Worker:
     def start(pid: int) -> AppMetrics:
+        # prometheus_client's multiprocess module is unannotated.
         value_class = values.MultiProcessValue(lambda: pid)  # type: ignore[no-untyped-call]
         monkeypatch.setattr(values, "ValueClass", value_class)
         return build_metrics(version="1.2.3")

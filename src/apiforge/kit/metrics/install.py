@@ -31,10 +31,15 @@ def install_metrics(
     if not settings.metrics.enabled:
         return None
     metrics = build_metrics(version=version)
+    http = HttpMetrics(metrics)
     sampler = MetricsSampler(
-        metrics, in_flight=in_flight, front=front, multiproc_dir=settings.metrics.multiproc_dir
+        metrics,
+        in_flight=in_flight,
+        http=http,
+        front=front,
+        multiproc_dir=settings.metrics.multiproc_dir,
     )
-    observers.append(HttpMetrics(metrics))
+    observers.append(http)
     resources.append(sampler.running)
     if settings.metrics_on_main_port:
         app.include_router(metrics_router(settings.metrics.path, sampler))

@@ -1,9 +1,12 @@
 """The metrics sampler: a task that refreshes, off the request path, the figures that are cheaper
 to read than to count as they change (requests in progress, the DB pool, the caches' counters),
-and that drops dead workers' gauge files. Not for: per-request counting (http.py).
+pushes the HTTP metrics counted since the last run, and drops dead workers' gauge files. Not for:
+per-request counting (http.py).
 
 It also runs at each scrape, so this process's figures are exact when scraped; another worker's
-are at most `SAMPLE_SECONDS` old.
+(or all of them, on the supervisor's separate metrics port) are at most `SAMPLE_SECONDS` old.
+It runs once more at the lifespan's exit, which a server's worker reaches before it ends: the
+requests of its last second are not lost.
 """
 
 import asyncio
@@ -15,6 +18,7 @@ from apiforge.kit.asgi import Scope
 from apiforge.kit.cache import CacheStats
 from apiforge.kit.lifespan import AppState
 from apiforge.kit.metrics.cache import CacheCounters, cache_layers
+from apiforge.kit.metrics.http import HttpMetrics
 from apiforge.kit.metrics.multiprocess import sweep_dead_processes
 from apiforge.kit.metrics.pool import sample_pool, time_pool_waits
 from apiforge.kit.metrics.registry import AppMetrics
@@ -27,27 +31,32 @@ logger = logging.getLogger("apiforge.metrics")
 
 
 class MetricsSampler:
-    """`in_flight`: the telemetry middleware's map of running requests. `front`: the front
-    cache's counters. `multiproc_dir`: where workers' files are (sweeping needs it)."""
+    """`in_flight`: the telemetry middleware's map of running requests. `http`: the request
+    observer whose counts it pushes. `front`: the front cache's counters. `multiproc_dir`:
+    where workers' files are (sweeping needs it)."""
 
     def __init__(
         self,
         metrics: AppMetrics,
         *,
         in_flight: Mapping[int, Scope],
+        http: HttpMetrics | None = None,
         front: CacheStats | None = None,
         multiproc_dir: str | None = None,
-        interval: float = SAMPLE_SECONDS,
+        interval: float | None = None,
     ) -> None:
         self.metrics = metrics
         self._in_flight = in_flight
+        self._http = http
         self._front = front
         self._multiproc_dir = multiproc_dir if metrics.multiprocess else None
-        self._interval = interval
+        self._interval = SAMPLE_SECONDS if interval is None else interval
         self._cache_counters = CacheCounters(metrics)
         self._state: AppState | None = None
 
     def sample(self) -> None:
+        if self._http is not None:
+            self._http.flush()
         self.metrics.http_in_progress.set(len(self._in_flight))
         layers = [self._front] if self._front is not None else []
         state = self._state
@@ -79,6 +88,9 @@ class MetricsSampler:
             task.cancel()
             with suppress(asyncio.CancelledError):
                 await task
+            # The server ends the worker after the lifespan: push what it counted since the
+            # last sample (the pools are still open, the resources exit before they close).
+            self.sample()
             self._state = None
 
     async def _run(self) -> None:
