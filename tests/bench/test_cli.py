@@ -146,6 +146,8 @@ def test_the_baseline_can_be_a_second_shop_with_other_settings(tmp_path: Path) -
         "APIFORGE_TRACING__OTLP_ENDPOINT=http://127.0.0.1:"
     )
     assert machine["shop_env"].startswith("APIFORGE_TRACING__ENABLED=true")
+    summary = next(out.glob("*-summary.md")).read_text()
+    assert "Baseline: the shop: APIFORGE_ACCESS_LOG=false" in summary
     for target in ("shop", "baseline"):
         # Both answer the shop's own routes, login included: both are the shop.
         assert catalog["targets"][target]["open_loop"]["statuses"] == {"200": 40}

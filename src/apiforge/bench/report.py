@@ -55,6 +55,11 @@ def markdown(docs: list[dict[str, Any]]) -> str:
             + ", ".join(f"{k} {val}" for k, val in v.items() if val),
             "",
         ]
+        if m.get("baseline", "bare FastAPI") != "bare FastAPI":
+            lines += [
+                f"Baseline: the {m['baseline']}. Shop settings: {m.get('shop_env')}.",
+                "",
+            ]
     for doc in docs:
         s = doc["settings"]
         lines += [
