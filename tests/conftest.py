@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from apiforge.kit.db.database import Database
 from apiforge.kit.db.migrations import upgrade
 from apiforge.kit.lifespan import app_state
-from apiforge.kit.settings import Environment, Settings
+from apiforge.kit.settings import Environment, LoopLagSettings, Settings
 from apiforge.kit.testing.services import create_postgres_database, drop_postgres_database
 from apiforge.shop.app import create_shop_app
 from apiforge.shop.catalog.service import CATALOG_TAG
@@ -49,7 +49,14 @@ async def database_url(
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(environment=Environment.TEST, database_url=database_url, _env_file=None)
+    # No loop-lag monitor in the session-long app: it would report (and log into their caplog)
+    # the stalls that tests/kit/test_looplag.py makes on purpose, with none of its requests.
+    return Settings(
+        environment=Environment.TEST,
+        database_url=database_url,
+        loop_lag=LoopLagSettings(enabled=False),
+        _env_file=None,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -13,10 +13,11 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from time import perf_counter
 
 from apiforge.kit.asgi import Scope
+from apiforge.kit.background import background_task
 from apiforge.kit.route_template import route_template
 from apiforge.kit.settings import LoopLagSettings
 
@@ -89,10 +90,5 @@ class LoopLagMonitor:
     @asynccontextmanager
     async def running(self, _state: object) -> AsyncIterator[None]:
         """The `LifespanResource` (any app state: the monitor needs none of it)."""
-        task = asyncio.create_task(self.run(), name="apiforge-loop-lag")
-        try:
+        async with background_task(self.run(), name="apiforge-loop-lag"):
             yield
-        finally:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task

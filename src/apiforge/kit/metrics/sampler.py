@@ -12,9 +12,10 @@ requests of its last second are not lost.
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 
 from apiforge.kit.asgi import Scope
+from apiforge.kit.background import background_task
 from apiforge.kit.cache import CacheStats
 from apiforge.kit.lifespan import AppState
 from apiforge.kit.metrics.cache import CacheCounters, cache_layers
@@ -81,13 +82,10 @@ class MetricsSampler:
         """The `LifespanResource`: samples while the app runs."""
         self._state = state
         time_pool_waits(state.database.engine, self.metrics)
-        task = asyncio.create_task(self._run(), name="apiforge-metrics-sampler")
         try:
-            yield
+            async with background_task(self._run(), name="apiforge-metrics-sampler"):
+                yield
         finally:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
             # The server ends the worker after the lifespan: push what it counted since the
             # last sample (the pools are still open, the resources exit before they close).
             self.sample()
