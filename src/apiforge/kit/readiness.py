@@ -141,8 +141,8 @@ def _shared_state(settings: Settings, deployment: Deployment) -> Finding:
     return Finding(
         Severity.WARNING,
         "redis",
-        f"none with {deployment.processes} processes: each has its own cache and rate-limit "
-        "counters, and a write invalidates only its own process's cache (the others serve "
+        f"none with {deployment.processes} processes: each has its own cache, and a write "
+        "invalidates only its own process's cache (the others serve "
         f"stale reads for up to {settings.cache.default_ttl_seconds:g} s); set APIFORGE_REDIS_URL",
     )
 
