@@ -3,6 +3,7 @@ every result with the versions and the machine it was measured on."""
 
 import asyncio
 import contextlib
+import functools
 import os
 import re
 import subprocess
@@ -146,24 +147,18 @@ def run_bench(config: BenchConfig, progress: Progress) -> list[dict[str, Any]]:
                 progress.step(f"Redis at {redis} does not answer: the shop runs without it")
                 redis = None
             progress.step(f"starting the shop (apiforge serve --workers {config.workers})")
-            shop = shop_server(
+            # The shop under test and, when asked, the baseline shop: the same but for settings.
+            a_shop = functools.partial(
+                shop_server,
                 server_core,
                 database_url=database_url,
                 redis_url=redis,
                 workers=config.workers,
-                extra_settings=shop_env,
             )
-            shop_url = stack.enter_context(shop).url
+            shop_url = stack.enter_context(a_shop(extra_settings=shop_env)).url
             if baseline is None:
                 progress.step(f"starting the baseline shop ({_describe(baseline_env)})")
-                baseline = shop_server(
-                    server_core,
-                    database_url=database_url,
-                    redis_url=redis,
-                    workers=config.workers,
-                    name="baseline-shop",
-                    extra_settings=baseline_env,
-                )
+                baseline = a_shop(name="baseline-shop", extra_settings=baseline_env)
                 stack.enter_context(baseline)
             if pin and config.pin_services:
                 services = _service_pids(database_url, redis)
