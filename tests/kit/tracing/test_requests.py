@@ -82,3 +82,19 @@ async def test_health_probes_are_not_traced(kit_postgres_url: str, redis_url: st
         assert (await client.get("/health/live")).status_code == 200
         assert (await client.get("/items/9")).status_code == 200
     assert [s.name for s in server_spans(exporter)] == [f"GET {ROUTE}"]
+
+
+async def test_the_query_string_stays_out_of_the_span(
+    kit_postgres_url: str, redis_url: str
+) -> None:
+    """A query can carry a secret (a reset token in a link); the span keeps the path."""
+    app = traced_app(kit_postgres_url, redis_url)
+    async with serve_traced(app) as (client, exporter):
+        response = await client.get("/items/7?token=reset-secret-123&q=a%40b.example")
+        assert response.status_code == 200
+    (server,) = server_spans(exporter)
+    attributes = dict(server.attributes or {})
+    assert attributes["http.url"] == "http://testserver/items/7"
+    assert "url.query" not in attributes
+    assert "reset-secret-123" not in str(attributes)
+    assert "a@b.example" not in str(attributes)

@@ -86,6 +86,18 @@ def _name(span: trace.Span, scope: Scope) -> None:
         span.set_attribute(REQUEST_ID_ATTRIBUTE, request_id)
 
 
+def drop_query(attributes: dict[str, Any]) -> None:
+    """Leaves the query string out of the request's attributes, in place: a query can carry
+    what must not leave the process (a token in a link, an e-mail in a search), and the library
+    masks only a few cloud-signature parameters. Spans keep the path, as the access log keeps
+    the route template. In place because the library sets the same dict on the span again
+    after `start_span` (its `for key, value in attributes.items()`); a test guards it."""
+    attributes.pop("url.query", None)
+    url = attributes.get("http.url")
+    if isinstance(url, str):
+        attributes["http.url"] = url.split("?", 1)[0]
+
+
 class _HandOverTracer(trace.Tracer):
     """Gives OpenTelemetry's middleware the server span TracingMiddleware has already started
     (and so already sampled) instead of starting a second one; any other span it starts is
@@ -112,6 +124,8 @@ class _HandOverTracer(trace.Tracer):
                 set_status_on_exception,
             )  # fmt: skip
         _started.set(None)
+        if isinstance(attributes, dict):
+            drop_query(attributes)
         if attributes:
             span.set_attributes(attributes)
         return span
