@@ -22,27 +22,15 @@ def tiered(redis: Any, channel: str, *, l1_ttl: float = 5.0) -> TieredCache:
     return TieredCache(MemoryCache(max_entries=100, name="l1"), l2, l1_ttl=l1_ttl)
 
 
-@pytest.fixture
-async def fresh_redis(redis_url: str) -> AsyncIterator[Redis]:
-    """Like the plugin's `redis_client`, usable from other async fixtures."""
-    client = Redis.from_url(redis_url, socket_timeout=2)
-    await client.flushdb()
-    try:
-        yield client
-    finally:
-        await client.flushdb()
-        await client.aclose()
-
-
 @pytest.fixture(params=BACKENDS)
-async def cache(request: pytest.FixtureRequest, fresh_redis: Redis) -> AsyncIterator[CacheBackend]:
+async def cache(request: pytest.FixtureRequest, redis_client: Redis) -> AsyncIterator[CacheBackend]:
     backend: CacheBackend
     if request.param == "memory":
         backend = MemoryCache(max_entries=100)
     elif request.param == "redis":
-        backend = RedisCache(fresh_redis, prefix="test:", timeout=1.0)
+        backend = RedisCache(redis_client, prefix="test:", timeout=1.0)
     else:
-        backend = tiered(fresh_redis, new_channel())
+        backend = tiered(redis_client, new_channel())
     await backend.start()
     try:
         yield backend

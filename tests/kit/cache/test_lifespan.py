@@ -17,7 +17,7 @@ async def test_without_redis_the_cache_is_in_process(sqlite_url: str) -> None:
 
 
 async def test_with_redis_the_cache_is_tiered_and_listens(
-    sqlite_url: str, redis_url: str, fresh_redis: Redis
+    sqlite_url: str, redis_url: str, redis_client: Redis
 ) -> None:
     settings = CacheSettings(l1_max_entries=50, l1_ttl_seconds=2, channel="test:lifespan")
     app = kit_app(sqlite_url, redis_url=redis_url, cache=settings)
@@ -27,10 +27,10 @@ async def test_with_redis_the_cache_is_tiered_and_listens(
         assert cache.l1_ttl == 2
         assert cache.l1.max_entries == 50
         assert cache.listener is not None
-        assert await fresh_redis.pubsub_numsub("test:lifespan") == [(b"test:lifespan", 1)]
+        assert await redis_client.pubsub_numsub("test:lifespan") == [(b"test:lifespan", 1)]
         await cache.set("k", b"v", ttl=10)
-        assert await fresh_redis.get("apiforge:cache:e:k") is not None
-    assert await fresh_redis.pubsub_numsub("test:lifespan") == [(b"test:lifespan", 0)]
+        assert await redis_client.get("apiforge:cache:e:k") is not None
+    assert await redis_client.pubsub_numsub("test:lifespan") == [(b"test:lifespan", 0)]
 
 
 async def test_disabled_means_no_cache(sqlite_url: str) -> None:

@@ -43,41 +43,41 @@ def count_commands(client: Redis, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return sent
 
 
-async def test_keys_are_namespaced_under_the_prefix(fresh_redis: Redis) -> None:
-    cache = RedisCache(fresh_redis, prefix="app1:")
+async def test_keys_are_namespaced_under_the_prefix(redis_client: Redis) -> None:
+    cache = RedisCache(redis_client, prefix="app1:")
     await cache.set("k", b"v", ttl=10, tags=["t"])
     await cache.invalidate_tags("t")
-    assert sorted(await fresh_redis.keys("*")) == [b"app1:e:k", b"app1:t:t"]
-    assert 9000 < await fresh_redis.pttl("app1:e:k") <= 10_000
-    other = RedisCache(fresh_redis, prefix="app2:")
+    assert sorted(await redis_client.keys("*")) == [b"app1:e:k", b"app1:t:t"]
+    assert 9000 < await redis_client.pttl("app1:e:k") <= 10_000
+    other = RedisCache(redis_client, prefix="app2:")
     assert await other.get("k") is None
 
 
 async def test_a_read_is_one_round_trip(
-    fresh_redis: Redis, monkeypatch: pytest.MonkeyPatch
+    redis_client: Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cache = RedisCache(fresh_redis)
+    cache = RedisCache(redis_client)
     await cache.set("k", b"v", ttl=10, tags=["a", "b", "c"])
-    sent = count_commands(fresh_redis, monkeypatch)
+    sent = count_commands(redis_client, monkeypatch)
     assert await cache.get("k", tags=["a", "b", "c"]) == b"v"
     assert await cache.get("missing", tags=["a"]) is None
     assert sent == ["MGET", "MGET"]
 
 
 async def test_a_hit_on_l1_costs_no_round_trip(
-    fresh_redis: Redis, monkeypatch: pytest.MonkeyPatch
+    redis_client: Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cache = TieredCache(MemoryCache(), RedisCache(fresh_redis))
+    cache = TieredCache(MemoryCache(), RedisCache(redis_client))
     await cache.set("k", b"v", ttl=10, tags=["t"])
-    sent = count_commands(fresh_redis, monkeypatch)
+    sent = count_commands(redis_client, monkeypatch)
     assert await cache.get("k", tags=["t"]) == b"v"
     assert sent == []
 
 
-async def test_a_corrupt_entry_is_a_miss(fresh_redis: Redis) -> None:
-    cache = RedisCache(fresh_redis, prefix="p:")
+async def test_a_corrupt_entry_is_a_miss(redis_client: Redis) -> None:
+    cache = RedisCache(redis_client, prefix="p:")
     for raw in (b"no newline", b"x y\nbody", b"\nbody"):
-        await fresh_redis.set("p:e:k", raw)
+        await redis_client.set("p:e:k", raw)
         assert await cache.get("k") is None
 
 
@@ -144,11 +144,11 @@ async def test_a_redis_that_never_answers_is_cut_off_by_the_timeout() -> None:
         await server.wait_closed()
 
 
-async def test_recovery_is_logged_once(fresh_redis: Redis, dead_redis: Redis) -> None:
+async def test_recovery_is_logged_once(redis_client: Redis, dead_redis: Redis) -> None:
     cache = RedisCache(dead_redis, timeout=0.5, retry_after=0.01)
     with cache_log() as records:
         assert await cache.get("k") is None
-        cache.redis = fresh_redis  # Redis is back
+        cache.redis = redis_client  # Redis is back
         await asyncio.sleep(0.02)
         assert await cache.get("k") is None
         assert await cache.get("k") is None

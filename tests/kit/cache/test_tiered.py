@@ -20,7 +20,7 @@ async def value(v: bytes) -> bytes:
 
 
 @pytest.fixture
-async def workers(redis_url: str, fresh_redis: Redis) -> AsyncIterator[list[TieredCache]]:
+async def workers(redis_url: str, redis_client: Redis) -> AsyncIterator[list[TieredCache]]:
     channel = new_channel()
     clients = [Redis.from_url(redis_url, socket_timeout=2) for _ in range(2)]
     caches = [tiered(client, channel) for client in clients]
@@ -51,12 +51,12 @@ async def test_an_invalidation_in_one_worker_reaches_the_other_l1(
 
 
 async def test_without_the_listener_an_l1_stays_stale_until_its_ttl(
-    redis_url: str, fresh_redis: Redis
+    redis_url: str, redis_client: Redis
 ) -> None:
     """What the listener is for (and proof the test above can fail)."""
     channel = new_channel()
-    a = tiered(fresh_redis, channel)
-    b = tiered(fresh_redis, channel, l1_ttl=0.3)  # never started: no listener
+    a = tiered(redis_client, channel)
+    b = tiered(redis_client, channel, l1_ttl=0.3)  # never started: no listener
     await a.start()
     try:
         await a.set(KEY, b"old", ttl=60, tags=TAGS)
@@ -71,9 +71,9 @@ async def test_without_the_listener_an_l1_stays_stale_until_its_ttl(
 
 
 async def test_an_l2_hit_fills_l1_no_longer_than_the_l2_entry_lives(
-    fresh_redis: Redis,
+    redis_client: Redis,
 ) -> None:
-    writer, reader = tiered(fresh_redis, new_channel()), tiered(fresh_redis, new_channel())
+    writer, reader = tiered(redis_client, new_channel()), tiered(redis_client, new_channel())
     await writer.set("k", b"v", ttl=0.15)
     assert await reader.get("k") == b"v"  # filled into reader's L1 (l1_ttl is 5 s)
     await asyncio.sleep(0.2)
@@ -82,7 +82,7 @@ async def test_an_l2_hit_fills_l1_no_longer_than_the_l2_entry_lives(
 
 
 async def test_a_listener_that_lost_its_subscription_resubscribes_and_clears_l1(
-    workers: list[TieredCache], fresh_redis: Redis
+    workers: list[TieredCache], redis_client: Redis
 ) -> None:
     a, b = workers
     assert b.listener is not None
@@ -90,12 +90,12 @@ async def test_a_listener_that_lost_its_subscription_resubscribes_and_clears_l1(
     assert b.listener.subscriptions == 1
     # Kill both workers' pub/sub connections: those subscribed on this test's logical
     # database (other xdist workers use other databases).
-    db = fresh_redis.connection_pool.connection_kwargs["db"]
-    clients = await fresh_redis.client_list()
+    db = redis_client.connection_pool.connection_kwargs["db"]
+    clients = await redis_client.client_list()
     subscribers = [c for c in clients if int(c["sub"]) > 0 and int(c["db"]) == db]
     assert len(subscribers) == 2
     for client in subscribers:
-        await fresh_redis.client_kill_filter(_id=client["id"])
+        await redis_client.client_kill_filter(_id=client["id"])
     started = time.monotonic()
     while b.listener.subscriptions < 2:
         assert time.monotonic() - started < 2
