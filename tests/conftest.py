@@ -13,14 +13,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from apiforge.kit.db.database import Database
-from apiforge.kit.db.migrations import upgrade
 from apiforge.kit.lifespan import app_state
 from apiforge.kit.settings import Environment, LoopLagSettings, Settings
-from apiforge.kit.testing.services import create_postgres_database, drop_postgres_database
 from apiforge.shop.app import create_shop_app
 from apiforge.shop.catalog.service import CATALOG_TAG
-from apiforge.shop.migrations import MIGRATIONS_DIR
 from apiforge.shop.models import metadata
+from tests.databases import migrated_database
 from tests.factories import UserWithPassword, auth_headers, create_user
 
 # Loaded here rather than with `-p` so that coverage, which starts before conftests load,
@@ -34,17 +32,14 @@ BACKENDS = ["sqlite", "postgres"]
 async def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'shop.db'}"
-        await upgrade(MIGRATIONS_DIR, url)
+    admin = request.getfixturevalue("postgres_admin") if request.param == "postgres" else None
+    async with migrated_database(
+        request.param,
+        directory=tmp_path_factory.mktemp("sqlite"),
+        name=f"apiforge_test_{os.getpid()}",
+        postgres_admin=admin,
+    ) as url:
         yield url
-        return
-    admin: str = request.getfixturevalue("postgres_admin")
-    name = f"apiforge_test_{os.getpid()}"
-    url = await create_postgres_database(admin, name)
-    await upgrade(MIGRATIONS_DIR, url)
-    yield url
-    await drop_postgres_database(admin, name)
 
 
 @pytest.fixture(scope="session")

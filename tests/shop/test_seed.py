@@ -10,14 +10,12 @@ from sqlalchemy import func, insert, select
 from apiforge.kit.auth.passwords import PasswordHasher
 from apiforge.kit.db.base import table_of
 from apiforge.kit.db.database import Database
-from apiforge.kit.db.migrations import upgrade
 from apiforge.kit.settings import DatabaseSettings, Environment, Settings
-from apiforge.kit.testing.services import create_postgres_database, drop_postgres_database
 from apiforge.shop.accounts.models import User
 from apiforge.shop.catalog.models import Category, Product
-from apiforge.shop.migrations import MIGRATIONS_DIR
 from apiforge.shop.models import metadata
 from apiforge.shop.seed import CATEGORIES, SeedRefusedError, demo_products, seed_demo
+from tests.databases import migrated_database
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -26,17 +24,14 @@ async def seed_url(
 ) -> AsyncIterator[str]:
     """A migrated database of this module's own: the seed commits, so it cannot share the
     rolled-back test database."""
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('seed') / 'seed.db'}"
-        await upgrade(MIGRATIONS_DIR, url)
+    admin = request.getfixturevalue("postgres_admin") if request.param == "postgres" else None
+    async with migrated_database(
+        request.param,
+        directory=tmp_path_factory.mktemp("seed"),
+        name=f"apiforge_seed_{os.getpid()}",
+        postgres_admin=admin,
+    ) as url:
         yield url
-        return
-    admin: str = request.getfixturevalue("postgres_admin")
-    name = f"apiforge_seed_{os.getpid()}"
-    url = await create_postgres_database(admin, name)
-    await upgrade(MIGRATIONS_DIR, url)
-    yield url
-    await drop_postgres_database(admin, name)
 
 
 @pytest.fixture
