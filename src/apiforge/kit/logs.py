@@ -88,6 +88,19 @@ def log_fields(
     logger.handle(record)
 
 
+def _add_request_context(line: dict[str, object]) -> None:
+    """The request ID, then whatever the registered providers add (trace and span IDs)."""
+    line["request_id"] = current_request_id()
+    for provider in _context_providers:
+        extra = provider()
+        if extra:
+            line.update(extra)
+
+
+def _render_json(line: dict[str, object]) -> str:
+    return orjson.dumps(line, default=str, option=orjson.OPT_UTC_Z).decode()
+
+
 def add_line_content(
     line: dict[str, object], record: logging.LogRecord, redactor: Redactor
 ) -> None:
@@ -96,11 +109,7 @@ def add_line_content(
     event = record.getMessage()
     line["event"] = event if trusted else redactor.text(event)
     line["logger"] = record.name
-    line["request_id"] = current_request_id()
-    for provider in _context_providers:
-        extra = provider()
-        if extra:
-            line.update(extra)
+    _add_request_context(line)
     fields = record.__dict__.get(FIELDS_ATTR)
     if fields:
         line.update(fields if trusted else redactor.fields(fields))
@@ -118,14 +127,10 @@ def json_line(logger_name: str, event: str, fields: Mapping[str, object]) -> str
         "level": "info",
         "event": event,
         "logger": logger_name,
-        "request_id": current_request_id(),
     }
-    for provider in _context_providers:
-        extra = provider()
-        if extra:
-            line.update(extra)
+    _add_request_context(line)
     line.update(fields)
-    return orjson.dumps(line, default=str, option=orjson.OPT_UTC_Z).decode()
+    return _render_json(line)
 
 
 class JSONFormatter(logging.Formatter):
@@ -140,7 +145,7 @@ class JSONFormatter(logging.Formatter):
             "level": _LEVEL_NAMES.get(record.levelno) or record.levelname.lower(),
         }
         add_line_content(line, record, self.redactor)
-        return orjson.dumps(line, default=str, option=orjson.OPT_UTC_Z).decode()
+        return _render_json(line)
 
 
 class ConsoleFormatter(logging.Formatter):
