@@ -183,10 +183,7 @@ class KitLogHandler(logging.StreamHandler[TextIO]):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            stream = self.stream
-            stream.write(self.format(record) + "\n")
-            if not getattr(stream, "line_buffering", False):
-                stream.flush()
+            self._write(self.format(record) + "\n")
         except RecursionError:
             raise
         except Exception:  # noqa: BLE001 (logging must never take the app down: stdlib's rule)
@@ -195,18 +192,21 @@ class KitLogHandler(logging.StreamHandler[TextIO]):
     def write_lines(self, lines: list[str]) -> None:
         """Already-formatted lines in one write (the access log's batches), under the handler's
         lock so no other line lands inside the batch."""
-        text = "\n".join(lines) + "\n"
         with self.lock or nullcontext():
             try:
-                self.stream.write(text)
-                if not getattr(self.stream, "line_buffering", False):
-                    self.stream.flush()
+                self._write("\n".join(lines) + "\n")
             except RecursionError:
                 raise
             except Exception:  # noqa: BLE001 (as in emit: a closed stream must not fail a request)
                 # What Handler.handleError does without a record: report, carry on.
                 if logging.raiseExceptions:
                     traceback.print_exc(file=sys.__stderr__)
+
+    def _write(self, text: str) -> None:
+        stream = self.stream
+        stream.write(text)
+        if not getattr(stream, "line_buffering", False):
+            stream.flush()
 
 
 def effective_log_format(settings: Settings) -> LogFormat:
