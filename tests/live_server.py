@@ -4,7 +4,6 @@ in a subprocess (one or more workers)."""
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from apiforge.bench.targets import free_port
 from apiforge.kit.testing.services import create_postgres_database, drop_postgres_database
 
 PASSWORD = "live-server-password"
@@ -48,13 +48,6 @@ async def main() -> None:
 
 asyncio.run(main())
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def wait_ready(base_url: str, process: subprocess.Popen[bytes]) -> None:

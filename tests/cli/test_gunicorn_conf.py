@@ -9,9 +9,10 @@ from pathlib import Path
 
 import httpx
 
+from apiforge.bench.targets import free_port
 from tests.cli.conftest import PRODUCTION_KEY
 from tests.cli.servers import gunicorn_command, running, scrape, wait_for
-from tests.live_server import SEED_SCRIPT, free_port, login, scratch_database
+from tests.live_server import SEED_SCRIPT, login, scratch_database
 
 REQUESTS = 40
 ROUTE = frozenset({"method": "GET", "route": "/api/products/{product_id}", "status": "200"}.items())

@@ -5,7 +5,6 @@ metrics.port. SIGTERM and the drain: test_shutdown.py."""
 
 import importlib
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import pytest
 import uvicorn
 from prometheus_client import Counter, values
 
+from apiforge.bench.targets import free_port
 from apiforge.cli.serve import Supervisor, shared_metrics
 from apiforge.kit.metrics.multiprocess import multiprocess_mode
 from apiforge.kit.settings import Environment, MetricsSettings, Settings
@@ -41,13 +41,6 @@ SUPERVISOR_SIGNALS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _apiforge(*args: str) -> list[str]:
     return [sys.executable, "-m", "apiforge", *args]
 
@@ -56,7 +49,7 @@ def _apiforge(*args: str) -> list[str]:
 def test_serve_refuses_production_without_secret() -> None:
     # In process: settings are checked before uvicorn.run, so nothing binds or blocks.
     code, out, err = invoke(
-        ["serve", "--port", str(_free_port())], {"APIFORGE_ENVIRONMENT": "production"}
+        ["serve", "--port", str(free_port())], {"APIFORGE_ENVIRONMENT": "production"}
     )
     assert code == 2
     assert out == ""
@@ -77,7 +70,7 @@ def _wait_until_live(url: str, process: subprocess.Popen[str]) -> httpx.Response
 
 
 def test_serve_answers_and_stops_cleanly(clean_env: dict[str, str], sqlite_url: str) -> None:
-    port = _free_port()
+    port = free_port()
     env = clean_env | {"APIFORGE_ENVIRONMENT": "development", "APIFORGE_DATABASE_URL": sqlite_url}
     process = subprocess.Popen(  # noqa: S603  # our own interpreter and arguments
         _apiforge("serve", "--port", str(port)),
@@ -117,7 +110,7 @@ def test_serve_sums_the_workers_metrics_on_the_metrics_port(
     # A file left by an earlier run's worker: unreadable, so counting it would break the scrape.
     stale = metrics_dir / "counter_1.db"
     stale.write_bytes(b"stale")
-    port, metrics_port = _free_port(), _free_port()
+    port, metrics_port = free_port(), free_port()
     env |= {
         "APIFORGE_METRICS__PORT": str(metrics_port),
         "APIFORGE_METRICS__MULTIPROC_DIR": str(metrics_dir),
@@ -155,7 +148,7 @@ def test_shared_metrics_empties_its_directory_and_serves_the_sum(tmp_path: Path)
     directory.mkdir()
     stale = directory / "counter_1.db"
     stale.write_bytes(b"stale")
-    metrics_port = _free_port()
+    metrics_port = free_port()
     settings = Settings(
         _env_file=None,
         environment=Environment.TEST,
@@ -216,7 +209,7 @@ def test_serve_options_and_settings_reach_uvicorn(
 def test_supervisor_stops_listening_and_forgets_dead_workers(tmp_path: Path) -> None:
     handlers = {sig: signal.getsignal(sig) for sig in SUPERVISOR_SIGNALS}
     try:
-        config = uvicorn.Config(SLOW_APP, factory=True, workers=2, port=_free_port())
+        config = uvicorn.Config(SLOW_APP, factory=True, workers=2, port=free_port())
         listening = config.bind_socket()
         # A live gauge file of a process that cannot exist (beyond any pid_max).
         dead = tmp_path / "gauge_livesum_999999999.db"

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from apiforge.bench.targets import free_port
 from tests.cli.conftest import PRODUCTION_KEY
 from tests.cli.servers import (
     SLOW_APP,
@@ -21,7 +22,6 @@ from tests.cli.servers import (
     serve_command,
     wait_for,
 )
-from tests.live_server import free_port
 
 IN_FLIGHT = 20
 SLOW_SECONDS = 2.0
