@@ -20,6 +20,7 @@ from apiforge.shop.catalog.bulk.repository import BulkProductRepository
 from apiforge.shop.catalog.bulk.rows import ImportRow
 from apiforge.shop.catalog.models import Category, Product
 from tests.factories import create_category
+from tests.kit.apps import http_scope
 
 pytestmark = pytest.mark.postgres_only
 ROWS = 10_000
@@ -142,18 +143,10 @@ async def test_exporting_200k_rows_keeps_memory_flat(
     )
     # httpx's ASGITransport would buffer the whole body: drive the app directly instead, with a
     # `send` that counts the bytes and drops them, sampling the RSS as the chunks arrive.
+    headers = [(k.lower().encode(), v.encode()) for k, v in admin_headers.items()]
     scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": "/api/admin/products/export",
-        "raw_path": b"/api/admin/products/export",
+        **http_scope(headers, path="/api/admin/products/export"),
         "query_string": b"format=ndjson",
-        "headers": [(k.lower().encode(), v.encode()) for k, v in admin_headers.items()],
-        "client": ("127.0.0.1", 1234),
-        "server": ("testserver", 80),
     }
     received = {"bytes": 0, "lines": 0, "chunks": 0, "status": 0}
     gc.collect()
