@@ -13,9 +13,9 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+PATH = "/api/products/5"
 DEVNULL = open(os.devnull, "w")  # noqa: SIM115  # for the whole run
 
 VARIANTS: dict[str, dict[str, str]] = {
@@ -45,6 +45,7 @@ def measure(variant: dict[str, str], database: Path, number: int, rounds: int) -
 
 
 async def _child(number: int, rounds: int) -> float:
+    from asgi_drive import drive
     from asgi_lifespan import LifespanManager
 
     from apiforge.kit.settings import Settings
@@ -55,31 +56,11 @@ async def _child(number: int, rounds: int) -> float:
     (handler,) = logging.getLogger().handlers
     if isinstance(handler, logging.StreamHandler):
         handler.setStream(DEVNULL)
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-        "scheme": "http", "path": "/api/products/5", "raw_path": b"/api/products/5",
-        "query_string": b"", "root_path": "", "headers": [(b"host", b"bench")],
-        "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 80),
-    }  # fmt: skip
-
-    async def receive() -> dict[str, object]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(_message: object) -> None:
-        return None
-
     async with LifespanManager(app) as manager:
-        for _ in range(500):  # warm the caches (the first call is a miss)
-            await manager.app(dict(scope, state={}), receive, send)
-        best = float("inf")
-        for _ in range(rounds):
-            started = time.process_time()
-            for i in range(number):
-                await manager.app(dict(scope, state={}), receive, send)
-                if i % 32 == 31:  # a loop iteration every 32 requests, as under load
-                    await asyncio.sleep(0)
-            best = min(best, (time.process_time() - started) / number)
-    return best * 1e6
+        await drive(manager.app, PATH, 500)  # warm the caches (the first call is a miss)
+        # A loop iteration every 32 requests, as under load.
+        runs = [await drive(manager.app, PATH, number, per_iteration=32) for _ in range(rounds)]
+    return min(runs)
 
 
 def main() -> None:

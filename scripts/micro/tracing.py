@@ -12,10 +12,10 @@ import argparse
 import asyncio
 import statistics
 import tempfile
-import time
 from collections.abc import Sequence
 from typing import Any
 
+from asgi_drive import drive
 from asgi_lifespan import LifespanManager
 from fastapi import APIRouter, FastAPI, Request
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -78,34 +78,6 @@ def _app(database: str, tracing: dict[str, Any] | None) -> FastAPI:
     return create_app(settings, routers=[_router()])
 
 
-async def _drive(app: Any, path: str, number: int) -> float:
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "headers": HEADERS,
-        "client": ("127.0.0.1", 1234),
-        "server": ("bench", 80),
-        "root_path": "",
-    }
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        pass
-
-    start = time.process_time()  # CPU time: the machine may be shared
-    for _ in range(number):
-        await app(dict(scope, headers=list(HEADERS)), receive, send)
-    return (time.process_time() - start) / number * 1e6
-
-
 async def _measure(
     app: FastAPI, path: str, number: int, rounds: int, native: TracerProvider | None = None
 ) -> float:
@@ -115,8 +87,10 @@ async def _measure(
             # acceptable in a measurement script, not in the kit).
             app._telemetry.update({"tracer_provider": native, "tracing": True})
             instrument_engine(app_state(app).database.engine, native)  # the same SQL spans
-        await _drive(manager.app, path, number // 10)  # warm-up
-        return statistics.median([await _drive(manager.app, path, number) for _ in range(rounds)])
+        await drive(manager.app, path, number // 10, headers=HEADERS)  # warm-up
+        return statistics.median(
+            [await drive(manager.app, path, number, headers=HEADERS) for _ in range(rounds)]
+        )
 
 
 async def main(number: int, rounds: int) -> None:
