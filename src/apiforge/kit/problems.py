@@ -2,6 +2,7 @@
 and the request ID. Not for: deciding what is an error (that is `errors.py`)."""
 
 import logging
+from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any, cast
 
@@ -12,6 +13,7 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from apiforge.kit.asgi import Send
 from apiforge.kit.errors import AppError
 from apiforge.kit.request_context import current_request_id
 
@@ -39,6 +41,30 @@ def problem_body(
     }
     body.update(extra)
     return orjson.dumps(body)
+
+
+async def send_problem(
+    send: Send,
+    *,
+    status: int,
+    code: str,
+    detail: str,
+    headers: Sequence[tuple[bytes, bytes]] = (),
+) -> None:
+    """The same answer from pure-ASGI middleware, which has no Response to return."""
+    body = problem_body(status=status, code=code, detail=detail)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", PROBLEM_CONTENT_TYPE.encode()),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def problem_response(

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from starlette.exceptions import HTTPException
 
 from apiforge.kit.asgi import ASGIApp, Message, Receive, Scope, Send
-from apiforge.kit.problems import PROBLEM_CONTENT_TYPE, problem_body
+from apiforge.kit.problems import send_problem
 
 
 class BodyLimitMiddleware:
@@ -45,18 +45,10 @@ class BodyLimitMiddleware:
         await self.app(scope, limited_receive, send)
 
     async def _refuse(self, send: Send, max_bytes: int) -> None:
-        body = problem_body(
-            status=413, code="request.too_large", detail=f"The body exceeds {max_bytes} bytes."
+        await send_problem(
+            send,
+            status=413,
+            code="request.too_large",
+            detail=f"The body exceeds {max_bytes} bytes.",
+            headers=[(b"connection", b"close")],
         )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", PROBLEM_CONTENT_TYPE.encode()),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})

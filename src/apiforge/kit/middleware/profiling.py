@@ -12,7 +12,7 @@ import anyio.to_thread
 from apiforge.kit.asgi import ASGIApp, Message, Receive, Scope, Send
 from apiforge.kit.auth.tokens import AccessTokenCodec
 from apiforge.kit.errors import UnauthenticatedError
-from apiforge.kit.problems import PROBLEM_CONTENT_TYPE, problem_body
+from apiforge.kit.problems import send_problem
 
 FLAG_HEADER = b"x-profile"
 FLAG_QUERY = "profile"
@@ -124,19 +124,9 @@ class ProfilingMiddleware:
 
 
 async def _deny(send: Send) -> None:
-    body = problem_body(
+    await send_problem(
+        send,
         status=403,
         code="auth.permission_denied",
         detail="Profiling a request needs an access token with the admin role.",
     )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 403,
-            "headers": [
-                (b"content-type", PROBLEM_CONTENT_TYPE.encode()),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

@@ -5,7 +5,7 @@ answer carry the ID. Not for: expected errors (those are `AppError`s with handle
 import logging
 
 from apiforge.kit.asgi import ASGIApp, Message, Receive, Scope, Send
-from apiforge.kit.problems import PROBLEM_CONTENT_TYPE, problem_body
+from apiforge.kit.problems import send_problem
 
 logger = logging.getLogger("apiforge.errors")
 
@@ -32,19 +32,9 @@ class ServerErrorMiddleware:
             logger.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             if started:
                 raise  # headers are out; the server must cut the connection
-            body = problem_body(
+            await send_problem(
+                send,
                 status=500,
                 code="internal",
                 detail="An internal error occurred; it has been logged.",
             )
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 500,
-                    "headers": [
-                        (b"content-type", PROBLEM_CONTENT_TYPE.encode()),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
