@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apiforge.bench.affinity import parent_of, pinned_processes, with_children
+from apiforge.bench.defaults import POSTGRES_ADMIN_URL, REDIS_URL, SEED_PRODUCTS
 from apiforge.bench.machine import machine, versions
 from apiforge.bench.results import BASELINE
 from apiforge.bench.runner import Options, Progress, Target, run_scenario
@@ -43,9 +44,9 @@ class BenchConfig:
     baseline_url: str | None = None
     workers: int = 1
     database_url: str | None = None
-    postgres_admin_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-    redis_url: str | None = "redis://127.0.0.1:6379"
-    seed_products: int = 10_000
+    postgres_admin_url: str = POSTGRES_ADMIN_URL
+    redis_url: str | None = REDIS_URL
+    seed_products: int = SEED_PRODUCTS
     pin: bool = True
     # Also pin PostgreSQL (postmaster and children) and Redis to the load core for the run.
     pin_services: bool = False

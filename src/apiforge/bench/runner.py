@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from apiforge.bench.defaults import DEMO_PASSWORD, pinned
 from apiforge.bench.openloop import OpenLoopResult, run_open_loop
 from apiforge.bench.results import ScenarioResult, TargetRun
 from apiforge.bench.scenario import ConcreteRequest, Scenario, weighted_mix
@@ -57,18 +58,17 @@ class Options:
     closed_loop: bool = True
     open_loop: bool = True
     load_core: int | None = None
-    demo_password: str = "apiforge-demo"  # noqa: S105  # the seed's public demo password
+    demo_password: str = DEMO_PASSWORD
     notes: list[str] = field(default_factory=list)
 
 
 def run_wrk(
     url: str, script: Path, *, connections: int, threads: int, duration: float, core: int | None
 ) -> WrkResult:
-    command = wrk_command(
-        url, str(script), connections=connections, threads=threads, duration=duration
+    command = pinned(
+        wrk_command(url, str(script), connections=connections, threads=threads, duration=duration),
+        core,
     )
-    if core is not None:
-        command = ["taskset", "--cpu-list", str(core), *command]
     done = subprocess.run(  # noqa: S603  # our own argv
         command, capture_output=True, text=True, check=False, timeout=duration + WRK_GRACE_S
     )

@@ -23,6 +23,8 @@ from typing import Self
 
 import httpx
 
+from apiforge.bench.defaults import pinned
+
 BASELINE_FACTORY = "apiforge.bench.baseline:create_baseline_app"
 OTLP_SINK_APP = "apiforge.bench.otlp_sink:app"
 SERVER_CORE = 0
@@ -40,10 +42,6 @@ def free_port() -> int:
 def can_pin() -> bool:
     """Two usable cores and taskset: the server gets one, the load generator the other."""
     return shutil.which("taskset") is not None and len(os.sched_getaffinity(0)) >= 2
-
-
-def pinned(command: list[str], core: int | None) -> list[str]:
-    return command if core is None else ["taskset", "--cpu-list", str(core), *command]
 
 
 def with_settings(command: list[str], directory: Path, settings: dict[str, str]) -> list[str]:

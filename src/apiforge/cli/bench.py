@@ -7,10 +7,8 @@ from typing import Annotated
 
 import typer
 
+from apiforge.bench import defaults
 from apiforge.bench.scenario import discover, parse_duration
-
-DEFAULT_SCENARIOS = Path("bench/scenarios")
-DEFAULT_OUT = Path("bench/results")
 
 
 def _seconds(value: str | None) -> float | None:
@@ -48,8 +46,8 @@ def bench(
     workers: Annotated[int, typer.Option(min=1, max=64, help="Shop workers.")] = 1,
     shop_url: Annotated[str | None, typer.Option(help="Measure this shop (not started).")] = None,
     baseline_url: Annotated[str | None, typer.Option(help="Use this baseline.")] = None,
-    out: Annotated[Path, typer.Option(help="Results directory.")] = DEFAULT_OUT,
-    scenarios_dir: Annotated[Path, typer.Option(help="Scenario files.")] = DEFAULT_SCENARIOS,
+    out: Annotated[Path, typer.Option(help="Results directory.")] = defaults.RESULTS_DIR,
+    scenarios_dir: Annotated[Path, typer.Option(help="Scenario files.")] = defaults.SCENARIOS_DIR,
     database_url: Annotated[
         str | None,
         typer.Option(envvar="APIFORGE_DATABASE_URL", help="Shop database (default: created)."),
@@ -57,14 +55,16 @@ def bench(
     postgres_admin_url: Annotated[
         str,
         typer.Option(envvar="APIFORGE_TEST_POSTGRES_URL", help="Server for the bench database."),
-    ] = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres",
+    ] = defaults.POSTGRES_ADMIN_URL,
     redis_url: Annotated[
         str | None, typer.Option(envvar="APIFORGE_REDIS_URL", help="Redis for the shop.")
-    ] = "redis://127.0.0.1:6379",
+    ] = defaults.REDIS_URL,
     demo_password: Annotated[
         str, typer.Option(envvar="APIFORGE_DEMO_PASSWORD", help="The demo users' password.")
-    ] = "apiforge-demo",  # noqa: S107  # the seed's public demo password
-    seed_products: Annotated[int, typer.Option(min=1, help="Products seeded.")] = 10_000,
+    ] = defaults.DEMO_PASSWORD,
+    seed_products: Annotated[int, typer.Option(min=1, help="Products seeded.")] = (
+        defaults.SEED_PRODUCTS
+    ),
     closed_loop: Annotated[bool, typer.Option(help="Run the wrk throughput rounds.")] = True,
     open_loop: Annotated[bool, typer.Option(help="Run the fixed-rate latency pass.")] = True,
     pin: Annotated[bool, typer.Option(help="Pin server and load to separate cores.")] = True,
