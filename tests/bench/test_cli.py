@@ -147,7 +147,8 @@ def test_the_baseline_can_be_a_second_shop_with_other_settings(tmp_path: Path) -
     )
     assert machine["shop_env"].startswith("APIFORGE_TRACING__ENABLED=true")
     summary = next(out.glob("*-summary.md")).read_text()
-    assert "Baseline: the shop: APIFORGE_ACCESS_LOG=false" in summary
+    assert "The baseline is a second copy of the shop, on the same database, with other " in summary
+    assert "settings (APIFORGE_ACCESS_LOG=false APIFORGE_METRICS__ENABLED=false" in summary
     for target in ("shop", "baseline"):
         # Both answer the shop's own routes, login included: both are the shop.
         assert catalog["targets"][target]["open_loop"]["statuses"] == {"200": 40}

@@ -1,26 +1,29 @@
-"""Issue targets from the scenario files, checked across a run's documents."""
+"""The scenarios' goals, checked across a run's documents."""
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from apiforge.bench.goals import GoalRow, evaluate, markdown_table
+from apiforge.bench.document import ScenarioDocument
+from apiforge.bench.goals import GoalRow, evaluate
 from apiforge.bench.scenario import Goals
+from tests.bench.factories import document, target
+
+BASE = document()
 
 
 def _doc(
     name: str, goals: dict[str, Any] | None, rps: float, p99: float, **extra: Any
-) -> dict[str, Any]:
-    shop = {
-        "rps": rps,
-        "latency_ms": {"p99": p99},
-        "ratio_to_baseline": extra.get("ratio"),
-        "non_2xx": extra.get("non_2xx", 0),
-        "errors": {"read": extra.get("read", 0), "status": extra.get("non_2xx", 0)},
-        "rounds": [{}] if rps else [],
-    }
-    return {"scenario": name, "goals": goals, "targets": {"baseline": {}, "shop": shop}}
+) -> ScenarioDocument:
+    shop = target(rps, p99, **extra)
+    return replace(
+        BASE,
+        scenario=name,
+        goals=None if goals is None else Goals.model_validate(goals),
+        targets={"baseline": BASE.targets["baseline"], "shop": shop},
+    )
 
 
 def test_absolute_goals() -> None:
@@ -54,17 +57,8 @@ def test_a_shop_without_closed_loop_rounds_is_not_judged() -> None:
     assert evaluate([_doc("x", None, 1, 1.0)]) == []
 
 
-def test_the_table() -> None:
-    rows = [
-        GoalRow("a", "g", "1", True),
-        GoalRow("b", "g", "2", False),
-        GoalRow("c", "g", "-", None),
-    ]
-    table = "\n".join(markdown_table(rows))
-    assert "| a | g | 1 | met |" in table
-    assert "| b | g | 2 | **missed** |" in table
-    assert "| c | g | - | n/a |" in table
-    assert markdown_table([]) == []
+def test_an_empty_goals_table_sets_none() -> None:
+    assert evaluate([_doc("list", {}, 0, 0.0)]) == []
 
 
 def test_a_relative_goal_needs_a_scenario() -> None:

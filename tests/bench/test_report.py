@@ -3,49 +3,13 @@
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from apiforge.bench.openloop import summarize
 from apiforge.bench.report import markdown, write_reports
-from apiforge.bench.results import ScenarioResult, TargetRun
-from apiforge.bench.scenario import Scenario
-from apiforge.bench.wrk import WrkResult
-
-SCENARIO = Scenario.model_validate(
-    {
-        "name": "catalog",
-        "description": "Reads.",
-        "requests": [{"name": "list", "path": "/api/products", "weight": 3}],
-        "rate": 100,
-    }
-)
-
-
-def _wrk(requests: int, p99: float, non_2xx: int = 0) -> WrkResult:
-    errors = {"connect": 0, "read": 0, "write": 0, "status": non_2xx, "timeout": 0}
-    latency = {"p50": p99 / 10, "p95": p99 / 2, "p99": p99, "max": p99 * 2}
-    return WrkResult(requests, 1.0, errors, non_2xx, latency)
-
-
-def _document(shop_open: bool = True) -> dict[str, Any]:
-    baseline = TargetRun("baseline", "http://b", rounds=[_wrk(10_000, 5), _wrk(12_000, 7)])
-    shop = TargetRun("shop", "http://s", rounds=[_wrk(1_000, 40, non_2xx=1), _wrk(3_000, 60)])
-    if shop_open:
-        shop.open_loop = summarize([], rate=100, duration=1, late=0, max_lag_s=0)
-        shop.open_loop.latency_ms = {"p50": 4.0, "p99": 250.0, "max": 300.0}
-        shop.open_loop.per_endpoint = {"list": shop.open_loop.latency_ms}
-        shop.open_loop.sent = shop.open_loop.ok = 100
-    shop.notes.append("restock: 1 of 50 products not updated")
-    shop.background = [summarize([], rate=2, duration=1, late=0, max_lag_s=0)]
-    result = ScenarioResult.start(SCENARIO, 2, 1.0, 64, 1, 0.0)
-    result.versions = {"python": "3.11.7", "postgres": None}
-    result.machine = {"cores": 2, "cpu_model": "Test CPU", "pinning": True}
-    result.finish([baseline, shop])
-    return result.to_json()
+from tests.bench.factories import document, scenario
 
 
 def test_medians_ratio_and_verdict() -> None:
-    doc = _document()
+    doc = document().to_json()
     baseline, shop = doc["targets"]["baseline"], doc["targets"]["shop"]
     assert baseline["rps"] == 11_000
     assert baseline["ratio_to_baseline"] == 1.0
@@ -61,32 +25,30 @@ def test_medians_ratio_and_verdict() -> None:
 
 
 def test_without_an_open_loop_the_closed_loop_is_judged() -> None:
-    doc = _document(shop_open=False)
-    assert doc["verdict"]["p99_ms"] == 50.0
-    assert doc["verdict"]["error_rate"] == 0.5 * (1 / 1000)  # the median of the rounds'
+    doc = document(shop_open=False)
+    assert doc.verdict is not None
+    assert doc.verdict.open_loop is False
+    assert doc.verdict.verdict.p99_ms == 50.0
+    assert doc.verdict.verdict.error_rate == 0.5 * (1 / 1000)  # the median of the rounds'
+    assert "judged on the shop's closed-loop medians (wrk)" in markdown([doc])
 
 
 def test_the_three_files(tmp_path: Path) -> None:
-    doc = _document()
+    doc = document()
     written = write_reports([doc], tmp_path / "out", datetime(2026, 11, 21, 12, 0, tzinfo=UTC))
     saved = json.loads(written["catalog"].read_text())
     assert written["catalog"].name == "20261121T120000Z-catalog.json"
-    for key in (
-        "scenario",
-        "targets",
-        "endpoints",
-        "settings",
-        "slo",
-        "verdict",
-        "versions",
-        "machine",
-    ):
-        assert key in saved
+    assert list(saved) == [
+        "scenario", "description", "started_at", "settings", "endpoints", "slo", "goals",
+        "targets", "verdict", "versions", "machine",
+    ]  # fmt: skip
     assert saved["endpoints"] == [
         {"name": "list", "method": "GET", "path": "/api/products", "weight": 3}
     ]
-    for field in ("rps", "latency_ms", "errors", "non_2xx", "ratio_to_baseline", "open_loop"):
-        assert field in saved["targets"]["shop"]
+    assert list(saved["targets"]["shop"]) == [
+        "url", "rps", "rps_rounds", "latency_ms", "requests", "errors", "non_2xx", "error_rate",
+        "ratio_to_baseline", "rounds", "open_loop", "slo", "background", "notes",
+    ]  # fmt: skip
     summary = written["markdown"].read_text()
     assert "## catalog: FAIL: p99 250.0 ms >= 200 ms" in summary
     assert "| shop | 2,000 |" in summary
@@ -96,6 +58,38 @@ def test_the_three_files(tmp_path: Path) -> None:
     assert page.count("<svg") == 3  # req/s, closed-loop percentiles, open-loop per endpoint
     assert "http" not in page.split("<svg", 1)[0].lower()  # nothing fetched from elsewhere
     assert "Test CPU" in page
+
+
+def test_the_caveat_follows_the_heading_it_qualifies() -> None:
+    lines = markdown([document(fell_behind=True)]).splitlines()
+    heading = lines.index("## catalog: FAIL: p99 250.0 ms >= 200 ms")
+    caveat = lines[heading + 2]
+    assert caveat.startswith("> **Upper bounds.** The open-loop generator fell behind")
+    assert "shop: 40 of 100 requests sent late, up to 85 ms" in caveat
+    assert "This FAIL rests on them" in caveat
+    assert "fell behind" not in markdown([document()])
+
+
+def test_the_baseline_is_said_in_one_sentence() -> None:
+    bare = markdown([document()])
+    assert "The baseline is a bare FastAPI app on Uvicorn serving the shop's JSON shapes" in bare
+    machine: dict[str, object] = {
+        "baseline": "shop: APIFORGE_ACCESS_LOG=false",
+        "shop_env": "defaults",
+    }
+    second_shop = markdown([document(machine=machine)])
+    assert "The baseline is a second copy of the shop" in second_shop
+    assert "(APIFORGE_ACCESS_LOG=false; the shop under test: defaults)" in second_shop
+    given = markdown([document(machine={"baseline": "given: http://10.0.0.5:9000"})])
+    assert "The baseline is the server at http://10.0.0.5:9000" in given
+
+
+def test_goals_under_their_own_heading_without_tracker_references() -> None:
+    with_goals = scenario(goals={"min_ratio": 0.9, "max_p99_ms": 20})
+    summary = markdown([document(scenario_=with_goals)])
+    assert "## Performance goals" in summary
+    assert "| catalog | >= 0.9x baseline | 0.182x | **missed** |" in summary
+    assert "issue" not in summary.lower()
 
 
 def test_markdown_of_nothing() -> None:

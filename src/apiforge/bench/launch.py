@@ -9,10 +9,10 @@ import re
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from apiforge.bench.affinity import parent_of, pinned_processes, with_children
 from apiforge.bench.defaults import POSTGRES_ADMIN_URL, REDIS_URL, SEED_PRODUCTS
+from apiforge.bench.document import ScenarioDocument
 from apiforge.bench.machine import machine, versions
 from apiforge.bench.results import BASELINE
 from apiforge.bench.runner import Options, Progress, Target, run_scenario
@@ -24,6 +24,7 @@ from apiforge.bench.services import (
     redis_answers,
     redis_server_pid,
 )
+from apiforge.bench.summary import BARE_BASELINE, GIVEN_BASELINE, SHOP_BASELINE
 from apiforge.bench.targets import (
     LOAD_CORE,
     SERVER_CORE,
@@ -118,7 +119,16 @@ def _describe(env: dict[str, str]) -> str:
     return " ".join(f"{k}={v}" for k, v in sorted(env.items())) or "defaults"
 
 
-def run_bench(config: BenchConfig, progress: Progress) -> list[dict[str, Any]]:
+def _baseline_kind(config: BenchConfig, baseline_env: dict[str, str]) -> str:
+    """What the baseline was, for the report's sentence about it (`summary.about_baseline`)."""
+    if config.baseline_url is not None:
+        return GIVEN_BASELINE + config.baseline_url
+    if config.baseline_shop_env is not None:
+        return SHOP_BASELINE + _describe(baseline_env)
+    return BARE_BASELINE
+
+
+def run_bench(config: BenchConfig, progress: Progress) -> list[ScenarioDocument]:
     pin = config.pin and can_pin()
     server_core = SERVER_CORE if pin else None
     config.options.load_core = LOAD_CORE if pin else None
@@ -172,20 +182,18 @@ def run_bench(config: BenchConfig, progress: Progress) -> list[dict[str, Any]]:
             raise ValueError("a baseline shop needs the shop started here (no --shop-url)")
         baseline_url = baseline if isinstance(baseline, str) else baseline.ready()
         targets = [Target(BASELINE, baseline_url), Target("shop", shop_url)]
-        docs = []
+        docs: list[ScenarioDocument] = []
         stamp_versions = versions(postgres=postgres, wrk=wrk_version())
         stamp_machine = machine(pinning=pin) | {
             "shop_workers": config.workers,
             "services_pinned": services_pinned,
             "shop_env": _describe(shop_env),
-            "baseline": "shop: " + _describe(baseline_env)
-            if config.baseline_shop_env is not None
-            else "bare FastAPI",
+            "baseline": _baseline_kind(config, baseline_env),
         }
         with _pinned_to(config.options.load_core):
             for scenario in config.scenarios:
                 result = run_scenario(scenario, targets, config.options, progress)
                 result.versions = stamp_versions
                 result.machine = stamp_machine
-                docs.append(result.to_json())
+                docs.append(result.document())
     return docs

@@ -1,21 +1,25 @@
-"""A scenario's results: per target, the closed-loop rounds and their medians, the open-loop
-run, the ratio to the baseline and the SLO verdict, as one JSON-ready document."""
+"""A scenario's results as they are measured: per target, the closed-loop rounds and their
+medians, the open-loop run, the ratio to the baseline and the SLO verdict, summed up into one
+`ScenarioDocument`."""
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import Self
 
+from apiforge.bench.document import (
+    BackgroundSummary,
+    Endpoint,
+    RunSettings,
+    ScenarioDocument,
+    ScenarioVerdict,
+    TargetSummary,
+)
 from apiforge.bench.openloop import OpenLoopResult
 from apiforge.bench.scenario import Scenario
 from apiforge.bench.stats import Verdict, median, median_of, ratio, slo_verdict
 from apiforge.bench.wrk import WrkResult
 
 BASELINE = "baseline"
-
-
-def _verdict_json(verdict: Verdict | None) -> dict[str, Any] | None:
-    """As it will read back from JSON (reasons a list), so files and memory agree."""
-    return None if verdict is None else asdict(verdict) | {"reasons": list(verdict.reasons)}
 
 
 @dataclass
@@ -32,7 +36,7 @@ class TargetRun:
     def rps(self) -> float:
         return median([r.rps for r in self.rounds])
 
-    def summary(self, baseline_rps: float | None, scenario: Scenario) -> dict[str, Any]:
+    def summary(self, baseline_rps: float | None, scenario: Scenario) -> TargetSummary:
         requests = sum(r.requests for r in self.rounds)
         errors: dict[str, int] = {}
         for r in self.rounds:
@@ -40,34 +44,32 @@ class TargetRun:
                 errors[kind] = errors.get(kind, 0) + count
         non_2xx = sum(r.non_2xx for r in self.rounds)
         error_count = sum(r.error_count for r in self.rounds)
-        verdict = self.verdict(scenario)
-        return {
-            "url": self.url,
-            "rps": self.rps,
-            "rps_rounds": [r.rps for r in self.rounds],
-            "latency_ms": median_of([r.latency_ms for r in self.rounds]),
-            "requests": requests,
-            "errors": errors,
-            "non_2xx": non_2xx,
-            "error_rate": error_count / requests if requests else (1.0 if self.rounds else 0.0),
-            "ratio_to_baseline": ratio(self.rps, baseline_rps) if baseline_rps else None,
-            "rounds": [asdict(r) | {"rps": r.rps} for r in self.rounds],
-            "open_loop": None if self.open_loop is None else asdict(self.open_loop),
-            "slo": _verdict_json(verdict),
-            "background": self._background(),
-            "notes": self.notes,
-        }
+        return TargetSummary(
+            url=self.url,
+            rps=self.rps,
+            rps_rounds=[r.rps for r in self.rounds],
+            latency_ms=median_of([r.latency_ms for r in self.rounds]),
+            requests=requests,
+            errors=errors,
+            non_2xx=non_2xx,
+            error_rate=error_count / requests if requests else (1.0 if self.rounds else 0.0),
+            ratio_to_baseline=ratio(self.rps, baseline_rps) if baseline_rps else None,
+            rounds=list(self.rounds),
+            open_loop=self.open_loop,
+            slo=self.verdict(scenario),
+            background=self._background(),
+            notes=self.notes,
+        )
 
-    def _background(self) -> dict[str, Any] | None:
-        """The background requests across rounds: medians of their latencies, all errors."""
+    def _background(self) -> BackgroundSummary | None:
         if not self.background:
             return None
-        return {
-            "sent": sum(b.sent for b in self.background),
-            "errors": sum(b.errors + b.non_2xx for b in self.background),
-            "statuses": [b.statuses for b in self.background],
-            "latency_ms": median_of([b.latency_ms for b in self.background]),
-        }
+        return BackgroundSummary(
+            sent=sum(b.sent for b in self.background),
+            errors=sum(b.errors + b.non_2xx for b in self.background),
+            statuses=[b.statuses for b in self.background],
+            latency_ms=median_of([b.latency_ms for b in self.background]),
+        )
 
     def verdict(self, scenario: Scenario) -> Verdict | None:
         """At the stated rate (open loop) when it ran, else from the closed-loop medians."""
@@ -91,9 +93,9 @@ class TargetRun:
 class ScenarioResult:
     scenario: Scenario
     started_at: datetime
-    settings: dict[str, Any]
-    targets: dict[str, dict[str, Any]] = field(default_factory=dict)
-    verdict: dict[str, Any] | None = None
+    settings: RunSettings
+    targets: dict[str, TargetSummary] = field(default_factory=dict)
+    verdict: ScenarioVerdict | None = None
     versions: dict[str, str | None] = field(default_factory=dict)
     machine: dict[str, object] = field(default_factory=dict)
 
@@ -102,12 +104,11 @@ class ScenarioResult:
         cls, scenario: Scenario, rounds: int, duration: float, connections: int, threads: int,
         warmup: float,
     ) -> Self:  # fmt: skip
-        settings = {
-            "rounds": rounds, "duration_s": duration, "connections": connections,
-            "threads": threads, "warmup_s": warmup, "rate": scenario.rate,
-            "open_duration_s": scenario.open_duration,
-            "open_connections": scenario.open_connections, "wrk_timeout_s": 15,
-        }  # fmt: skip
+        settings = RunSettings(
+            rounds=rounds, duration_s=duration, connections=connections, threads=threads,
+            warmup_s=warmup, rate=scenario.rate, open_duration_s=scenario.open_duration,
+            open_connections=scenario.open_connections,
+        )  # fmt: skip
         return cls(scenario, datetime.now(UTC), settings)
 
     def finish(self, runs: list[TargetRun]) -> None:
@@ -117,25 +118,22 @@ class ScenarioResult:
         self.targets = {r.name: r.summary(baseline_rps, self.scenario) for r in runs}
         # The verdict is the measured service's: the first target that is not the baseline.
         judged = next((r for r in runs if r.name != BASELINE), runs[0] if runs else None)
-        verdict = None if judged is None else _verdict_json(judged.verdict(self.scenario))
+        verdict = None if judged is None else judged.verdict(self.scenario)
         if judged is not None and verdict is not None:
-            self.verdict = {"target": judged.name} | verdict
+            self.verdict = ScenarioVerdict(judged.name, verdict, judged.open_loop is not None)
 
-    def to_json(self) -> dict[str, Any]:
+    def document(self) -> ScenarioDocument:
         s = self.scenario
-        return {
-            "scenario": s.name,
-            "description": s.description,
-            "started_at": self.started_at.isoformat(timespec="seconds"),
-            "settings": self.settings,
-            "endpoints": [
-                {"name": r.name, "method": r.method, "path": r.path, "weight": r.weight}
-                for r in s.requests
-            ],
-            "slo": s.slo.model_dump(),
-            "goals": None if s.goals is None else s.goals.model_dump(exclude_none=True),
-            "targets": self.targets,
-            "verdict": self.verdict,
-            "versions": self.versions,
-            "machine": self.machine,
-        }
+        return ScenarioDocument(
+            scenario=s.name,
+            description=s.description,
+            started_at=self.started_at,
+            settings=self.settings,
+            endpoints=[Endpoint(r.name, r.method, r.path, r.weight) for r in s.requests],
+            slo=s.slo,
+            goals=s.goals,
+            targets=self.targets,
+            verdict=self.verdict,
+            versions=self.versions,
+            machine=self.machine,
+        )

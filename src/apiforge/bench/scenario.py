@@ -81,8 +81,8 @@ class Background(_Strict):
 
 
 class Goals(_Strict):
-    """Performance targets for the shop in this scenario (issue 3), checked on the closed-loop
-    medians and reported beside the SLO: a ratio to the baseline, a p99, an error budget, and
+    """Performance goals for the shop in this scenario, checked on the closed-loop medians
+    and reported beside the SLO: a ratio to the baseline, a p99, an error budget, and
     limits relative to another scenario of the same run (`compare_to`)."""
 
     min_ratio: float | None = Field(default=None, gt=0)
