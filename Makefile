@@ -81,7 +81,8 @@ test: install services tools lint
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(COV) $(PYTEST_ARGS)
 
 # wrk via scripts/tools.sh (Debian package when missing); then every scenario in bench/scenarios
-# against PostgreSQL and Redis from scripts/services.sh. Results land in bench/results/.
+# against PostgreSQL and Redis from scripts/services.sh. Results land in bench/runs/ (ignored by
+# git); BENCH_ARGS="--keep ..." writes them into the committed bench/results/.
 BENCH_ARGS ?=
 bench: install services tools
 	@set -a && source $(SERVICES_ENV) && set +a && \

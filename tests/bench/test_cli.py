@@ -5,13 +5,16 @@ as errors, not as a crash."""
 import json
 import os
 import shutil
+import subprocess
 import traceback
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from apiforge.bench import defaults, launch
 from apiforge.cli import app
+from tests.bench.factories import document
 
 CATALOG = """
 description = "tiny reads"
@@ -161,3 +164,60 @@ def test_a_malformed_setting_is_exit_2(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "APIFORGE_NAME=VALUE" in result.stderr
+
+
+def _recorded_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
+    """`bench` in `tmp_path` with the run itself replaced by a recorded document: where the
+    files land, without servers."""
+    monkeypatch.chdir(tmp_path)
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    (scenarios / "tiny_catalog.toml").write_text(CATALOG)
+    monkeypatch.setattr(launch, "run_bench", lambda config, progress: [document()])
+    return ["bench", "--scenarios-dir", str(scenarios), "--no-closed-loop"]
+
+
+def test_results_land_in_an_ignored_directory_by_default(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(app, _recorded_run(monkeypatch, tmp_path))
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / defaults.RESULTS_DIR).glob("*-summary.html"))) == 1
+    assert not (tmp_path / defaults.KEPT_RESULTS_DIR).exists()
+    assert "--keep writes them into bench/results" in result.stdout
+
+
+def test_keep_writes_into_the_committed_results(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(app, [*_recorded_run(monkeypatch, tmp_path), "--keep"])
+    assert result.exit_code == 0, result.output
+    kept = tmp_path / "bench" / "results"
+    assert sorted(p.name.split("-", 1)[1] for p in kept.iterdir()) == [
+        "catalog.json", "summary.html", "summary.md",
+    ]  # fmt: skip
+    assert not (tmp_path / defaults.RESULTS_DIR).exists()
+
+
+def test_keep_and_out_are_exclusive(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    args = [*_recorded_run(monkeypatch, tmp_path), "--keep", "--out", "elsewhere"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert "--keep writes into the committed results" in result.stderr
+
+
+def test_git_ignores_the_default_results_but_not_the_kept_ones() -> None:
+    repo = Path(__file__).parents[2]
+    git = shutil.which("git")
+    assert git is not None, "git is needed to check .gitignore"
+
+    def ignored(path: Path) -> bool:
+        done = subprocess.run(  # noqa: S603  # our own argv
+            [git, "check-ignore", "--quiet", "--no-index", str(path / "x-summary.html")],
+            cwd=repo, check=False,
+        )  # fmt: skip
+        assert done.returncode in {0, 1}, "not a git checkout"
+        return done.returncode == 0
+
+    assert ignored(defaults.RESULTS_DIR)
+    assert not ignored(defaults.KEPT_RESULTS_DIR)

@@ -31,6 +31,16 @@ def _assignments(pairs: list[str]) -> dict[str, str]:
     return settings
 
 
+def results_dir(out: Path | None, keep: bool) -> Path:
+    """Where a run's files go: `--out`, else the committed directory with `--keep`, else the
+    ignored one (a bench leaves `git status` clean unless asked)."""
+    if out is not None and keep:
+        raise typer.BadParameter("--keep writes into the committed results; drop --out")
+    if out is not None:
+        return out
+    return defaults.KEPT_RESULTS_DIR if keep else defaults.RESULTS_DIR
+
+
 def bench(
     scenarios: Annotated[
         list[str] | None, typer.Argument(help="Scenario names (default: all).")
@@ -46,7 +56,14 @@ def bench(
     workers: Annotated[int, typer.Option(min=1, max=64, help="Shop workers.")] = 1,
     shop_url: Annotated[str | None, typer.Option(help="Measure this shop (not started).")] = None,
     baseline_url: Annotated[str | None, typer.Option(help="Use this baseline.")] = None,
-    out: Annotated[Path, typer.Option(help="Results directory.")] = defaults.RESULTS_DIR,
+    out: Annotated[
+        Path | None,
+        typer.Option(help=f"Results directory (default: {defaults.RESULTS_DIR}, ignored by git)."),
+    ] = None,
+    keep: Annotated[
+        bool,
+        typer.Option(help=f"Write the results into the committed {defaults.KEPT_RESULTS_DIR}."),
+    ] = False,
     scenarios_dir: Annotated[Path, typer.Option(help="Scenario files.")] = defaults.SCENARIOS_DIR,
     database_url: Annotated[
         str | None,
@@ -87,6 +104,7 @@ def bench(
     ] = False,
 ) -> None:
     """Benchmark the shop against a bare FastAPI baseline; write JSON, Markdown and HTML."""
+    destination = results_dir(out, keep)
     if closed_loop and shutil.which("wrk") is None:
         typer.echo(
             "apiforge: wrk is not installed (Debian: apt-get install wrk, or make bench)", err=True
@@ -122,6 +140,8 @@ def bench(
     )  # fmt: skip
     started = datetime.now(UTC)
     docs = run_bench(config, Progress())
-    written = write_reports(docs, out, started)
+    written = write_reports(docs, destination, started)
     typer.echo(written["markdown"].read_text())
     typer.echo(f"Results: {written['markdown'].parent} ({written['html'].name})")
+    if destination == defaults.RESULTS_DIR:
+        typer.echo(f"(not tracked by git; --keep writes them into {defaults.KEPT_RESULTS_DIR})")
