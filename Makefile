@@ -1,5 +1,5 @@
 # apiforge. Needs only python3 >= 3.11 (and, for `make test`, PostgreSQL and Redis: running, or
-# their Debian packages, which scripts/services.sh starts or installs).
+# their Debian packages, which `apiforge services` starts or installs).
 #   make run [PORT=8001]   serve the shop on SQLite in development mode, with demo data
 #   make test              format check, lint, types, import contracts, then the tests
 #   make bench             the shop against the bare FastAPI baseline (BENCHMARKS.md)
@@ -64,8 +64,8 @@ run: install
 	echo; \
 	exec $(BIN)/apiforge serve --host 127.0.0.1 --port $(PORT)
 
-services:
-	@bash scripts/services.sh
+services: install
+	@$(BIN)/apiforge services
 
 tools:
 	@bash scripts/tools.sh
@@ -81,7 +81,7 @@ test: install services tools lint
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(COV) $(PYTEST_ARGS)
 
 # wrk via scripts/tools.sh (Debian package when missing); then every scenario in bench/scenarios
-# against PostgreSQL and Redis from scripts/services.sh. Results land in bench/runs/ (ignored by
+# against PostgreSQL and Redis from `apiforge services`. Results land in bench/runs/ (ignored by
 # git); BENCH_ARGS="--keep ..." writes them into the committed bench/results/.
 BENCH_ARGS ?=
 bench: install services tools
@@ -94,7 +94,7 @@ fmt: install
 	$(BIN)/ruff check --fix
 
 clean:
-	@if [ -f scripts/services.sh ]; then bash scripts/services.sh stop; fi
+	@if [ -x $(BIN)/apiforge ]; then $(BIN)/apiforge services stop; fi
 	rm -rf $(VENV) .services .mypy_cache .ruff_cache .pytest_cache .hypothesis .import_linter_cache \
 		.coverage .coverage.* htmlcov build dist
 	find src tests -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -20,18 +20,16 @@ from gunicorn.glogging import Logger
 from pydantic import ValidationError
 from uvicorn_worker import UvicornWorker
 
-from apiforge.cli.serve import prepare_metrics_dir, serve_metrics
-from apiforge.cli.settings import describe
-from apiforge.kit.logs import configure_logging
-from apiforge.kit.metrics.multiprocess import mark_process_dead
-from apiforge.kit.settings import Settings
+from apiforge.cli.service import describe
+from apiforge.kit import configure_logging, mark_process_dead, prepare_metrics_dir, serve_metrics
+from apiforge.shop.settings import ShopSettings
 
 # After the drain, a worker still closes its pools and flushes its exporters (the lifespan's
 # end): time for that before Gunicorn's SIGKILL.
 LIFESPAN_CLOSE_SECONDS = 5
 
 try:
-    settings = Settings()
+    settings = ShopSettings()
 except ValidationError as exc:
     sys.exit(f"apiforge: invalid settings: {describe(exc)}")
 

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit.auth import Principal
-from apiforge.kit.lifespan import app_state
+from apiforge.kit import app_state
+from apiforge.kit.testing import bearer_headers
 from apiforge.shop.accounts.models import User
 from apiforge.shop.catalog.models import Category, Product
 
@@ -38,8 +38,7 @@ async def create_user(
 
 
 def auth_headers(app: FastAPI, user: UserWithPassword) -> dict[str, str]:
-    token = app_state(app).tokens.issue(Principal(subject=str(user.id), role=user.role))
-    return {"Authorization": f"Bearer {token.token}"}
+    return bearer_headers(app, user.id, user.role)
 
 
 async def create_category(

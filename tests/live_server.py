@@ -20,17 +20,15 @@ PASSWORD = "live-server-password"
 
 SEED_SCRIPT = f"""
 import asyncio
-from apiforge.kit.db.database import Database
-from apiforge.kit.db.migrations import upgrade
-from apiforge.kit.auth.passwords import PasswordHasher
-from apiforge.kit.settings import Settings
+from apiforge.kit import Database, Migrations, PasswordHasher
 from apiforge.shop.migrations import MIGRATIONS_DIR
+from apiforge.shop.settings import ShopSettings
 from apiforge.shop.accounts.models import User
 from apiforge.shop.catalog.models import Category, Product
 
 async def main() -> None:
-    settings = Settings()
-    await upgrade(MIGRATIONS_DIR, settings.database_url)
+    settings = ShopSettings()
+    await Migrations(MIGRATIONS_DIR).upgrade(settings.database_url)
     hasher = PasswordHasher(settings.auth)
     database = Database.from_url(settings.database_url, settings.db)
     async with database.transaction() as session:

@@ -48,10 +48,10 @@ async def _child(number: int, rounds: int) -> float:
     from asgi_drive import drive
     from asgi_lifespan import LifespanManager
 
-    from apiforge.kit.settings import Settings
     from apiforge.shop.app import create_shop_app
+    from apiforge.shop.settings import ShopSettings
 
-    app = create_shop_app(Settings())
+    app = create_shop_app(ShopSettings())
     # Lines go nowhere: the figure is the app's work, not the terminal's.
     (handler,) = logging.getLogger().handlers
     if isinstance(handler, logging.StreamHandler):

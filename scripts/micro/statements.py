@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, insert, select
 
 from apiforge.kit.db.base import table_of
 from apiforge.kit.db.database import Database
-from apiforge.kit.db.migrations import upgrade
+from apiforge.kit.db.migrations import Migrations
 from apiforge.kit.settings import DatabaseSettings
 from apiforge.kit.testing.services import (
     create_postgres_database,
@@ -54,7 +54,7 @@ async def main() -> None:
     admin = postgres_admin_url()
     url = await create_postgres_database(admin, "apiforge_micro")
     try:
-        await upgrade(MIGRATIONS_DIR, url)
+        await Migrations(MIGRATIONS_DIR).upgrade(url)
         db = Database.from_url(url, DatabaseSettings(pool_size=2))
         async with db.transaction() as session:
             await session.execute(insert(categories).values(id=1, name="Laptops"))
@@ -63,11 +63,11 @@ async def main() -> None:
             )
 
         async def session_built() -> object:
-            async with db.autocommit_session() as s:
+            async with db.read_session() as s:
                 return (await s.execute(built_per_call(1))).first()  # type: ignore[call-overload]
 
         async def session_prebuilt() -> object:
-            async with db.autocommit_session() as s:
+            async with db.read_session() as s:
                 return (await s.execute(PREBUILT, {"product_id": 1})).first()
 
         async def connection_prebuilt() -> object:

@@ -46,8 +46,9 @@ def test_a_refused_configuration_is_one_error(clean_env: dict[str, str]) -> None
     code, out, _ = invoke(["check"], clean_env | {"APIFORGE_ENVIRONMENT": "production"})
     assert code == 1
     assert rows(out) == {
-        "settings": "error refused: APIFORGE_SECRET_KEY must be set to a random value in "
-        "production (for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        "settings": "error refused: invalid settings: APIFORGE_SECRET_KEY must be set to a "
+        "random value in production (for example: python -c 'import secrets; "
+        "print(secrets.token_urlsafe(48))')"
     }
     assert out.rstrip().endswith("1 error(s), 0 warning(s), 0 ok")
 

@@ -4,6 +4,7 @@ logs only JSON in production, and with one or two workers serves their summed me
 metrics.port. SIGTERM and the drain: test_shutdown.py."""
 
 import importlib
+import json
 import signal
 import subprocess
 import sys
@@ -13,27 +14,22 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from prometheus_client import Counter, values
 
 from apiforge.bench.targets import free_port
-from apiforge.cli.serve import Supervisor, shared_metrics
-from apiforge.kit.metrics.multiprocess import multiprocess_mode
-from apiforge.kit.settings import Environment, MetricsSettings, Settings
 from tests.cli.conftest import PRODUCTION_KEY, invoke
 from tests.cli.servers import (
-    SLOW_APP,
+    REPO,
     Samples,
-    refuses_connections,
     running,
     scrape,
     serve_command,
     wait_for,
 )
+from tests.kit.test_serving import restore_metrics_mode  # noqa: F401  # a fixture
 
 STARTUP_TIMEOUT_SECONDS = 30
 REQUESTS = 40
-# The module, not the command function that `apiforge.cli` exports under the same name.
-serve_module = importlib.import_module("apiforge.cli.serve")
+serving_module = importlib.import_module("apiforge.kit.serving")
 # The signals Uvicorn's supervisor takes over (restored after the test that builds one).
 SUPERVISOR_SIGNALS = [
     getattr(signal, f"SIG{name}")
@@ -135,58 +131,17 @@ def test_serve_sums_the_workers_metrics_on_the_metrics_port(
     assert events.count("Application shutdown complete.") == workers
 
 
-@pytest.fixture
-def restore_metrics_mode(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`shared_metrics` switches this process to multiprocess mode: undone after the test."""
-    monkeypatch.setattr(values, "ValueClass", values.ValueClass)
-    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "unset-after-the-test")
-
-
-@pytest.mark.usefixtures("restore_metrics_mode")
-def test_shared_metrics_empties_its_directory_and_serves_the_sum(tmp_path: Path) -> None:
-    directory = tmp_path / "metrics"
-    directory.mkdir()
-    stale = directory / "counter_1.db"
-    stale.write_bytes(b"stale")
-    metrics_port = free_port()
-    settings = Settings(
-        _env_file=None,
-        environment=Environment.TEST,
-        metrics=MetricsSettings(port=metrics_port, multiproc_dir=str(directory)),
-    )
-    with shared_metrics(settings, "127.0.0.1") as prepared:
-        assert prepared == directory
-        assert not stale.exists()
-        assert multiprocess_mode()
-        # What a worker does: write its values to its own file in the directory.
-        Counter("apiforge_serve_test_total", "A worker's count.", registry=None).inc(3)
-        samples = scrape(metrics_port)
-    assert samples[("apiforge_serve_test_total", frozenset())] == 3.0
-    assert refuses_connections(metrics_port)  # the exporter stopped with the server
-    assert directory.is_dir()  # configured: kept
-
-
-@pytest.mark.usefixtures("restore_metrics_mode")
-def test_shared_metrics_default_to_a_temporary_directory() -> None:
-    settings = Settings(_env_file=None, environment=Environment.TEST)
-    with shared_metrics(settings, "127.0.0.1") as prepared:
-        assert prepared is not None
-        assert prepared.name.startswith("apiforge-metrics-")
-        assert prepared.is_dir()
-    assert not prepared.exists()
-    off = Settings(
-        _env_file=None, environment=Environment.TEST, metrics=MetricsSettings(enabled=False)
-    )
-    with shared_metrics(off, "127.0.0.1") as nothing:
-        assert nothing is None
-
-
 @pytest.mark.usefixtures("restore_metrics_mode")
 def test_serve_options_and_settings_reach_uvicorn(
     clean_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     started: list[tuple[uvicorn.Config, Path | None]] = []
-    monkeypatch.setattr(serve_module, "_run", lambda config, path: started.append((config, path)))
+
+    def run(config: uvicorn.Config, path: Path | None) -> bool:
+        started.append((config, path))
+        return True
+
+    monkeypatch.setattr(serving_module, "_run", run)
     env = clean_env | {
         "APIFORGE_ENVIRONMENT": "development",
         "APIFORGE_SERVER__WORKERS": "3",
@@ -202,27 +157,28 @@ def test_serve_options_and_settings_reach_uvicorn(
     assert config.timeout_worker_healthcheck == 40
     assert config.log_config is None
     assert config.access_log is False
+    assert config.lifespan == "on"  # a failing lifespan stops the server
     assert metrics_dir is not None
     assert not metrics_dir.exists()  # the temporary directory went with the server
 
 
-def test_supervisor_stops_listening_and_forgets_dead_workers(tmp_path: Path) -> None:
-    handlers = {sig: signal.getsignal(sig) for sig in SUPERVISOR_SIGNALS}
-    try:
-        config = uvicorn.Config(SLOW_APP, factory=True, workers=2, port=free_port())
-        listening = config.bind_socket()
-        # A live gauge file of a process that cannot exist (beyond any pid_max).
-        dead = tmp_path / "gauge_livesum_999999999.db"
-        dead.write_bytes(b"")
-        supervisor = Supervisor(config, [listening], tmp_path)
-        supervisor.keep_subprocess_alive()  # no worker changed: nothing swept
-        assert dead.exists()
-        supervisor.restart_all()
-        assert not dead.exists()
-        supervisor.handle_term()
-        assert listening.fileno() == -1
-        assert supervisor.should_exit.is_set()
-        supervisor.handle_int()
-    finally:
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
+def test_a_service_that_fails_to_start_exits_with_one_line(
+    clean_env: dict[str, str], sqlite_url: str
+) -> None:
+    """The lifespan runs with `lifespan="on"`: a start-up hook that raises stops the server
+    (exit 3) instead of Uvicorn's "lifespan unsupported" and a 500 on every request."""
+    env = clean_env | {"APIFORGE_ENVIRONMENT": "production", "APIFORGE_SECRET_KEY": PRODUCTION_KEY}
+    done = subprocess.run(  # noqa: S603  # our own interpreter and arguments
+        _apiforge("serve", "--port", str(free_port()), "--app", "tests.cli.broken_app:create_app"),
+        env=env | {"APIFORGE_DATABASE_URL": sqlite_url, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+    assert done.returncode == 3
+    events = [json.loads(line)["event"] for line in done.stderr.splitlines()]
+    # One line that says what is wrong (Uvicorn's traceback follows it), then the exit.
+    assert "apiforge did not start: RuntimeError: the warehouse feed is not configured" in events
+    assert events[-1] == "Application startup failed. Exiting."
+    assert "Application startup complete." not in events

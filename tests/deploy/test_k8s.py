@@ -11,8 +11,8 @@ import kubernetes_validate.utils as kv  # type: ignore[import-untyped]  # ships 
 import pytest
 from pydantic import ValidationError
 
+from apiforge.kit import Environment, Settings
 from apiforge.kit.health.router import health_router
-from apiforge.kit.settings import Environment, Settings
 from tests.deploy.command_line import parse_apiforge_args
 from tests.deploy.manifests import (
     FAKE_SECRET_KEY,

@@ -16,10 +16,10 @@ from pydantic import SecretStr
 from apiforge.kit.access_log import ACCESS_LOGGER, AccessLog
 from apiforge.kit.auth import Principal
 from apiforge.kit.auth.dependencies import CurrentPrincipal
-from apiforge.kit.lifespan import app_state
 from apiforge.kit.logs import KitLogHandler, configure_logging
 from apiforge.kit.request_context import bind_request_id, reset_request_id
 from apiforge.kit.settings import Environment, Settings
+from apiforge.kit.state import app_state
 from tests.kit.apps import http_scope, json_lines, kit_app, kit_log_output, restored_logging, serve
 
 router = APIRouter()

@@ -13,8 +13,8 @@ import pytest
 from fastapi import APIRouter, Request
 
 from apiforge.kit.http_client import DEFAULT_TIMEOUT, build_http_client
-from apiforge.kit.lifespan import app_state
 from apiforge.kit.request_context import bind_request_id, reset_request_id
+from apiforge.kit.state import app_state
 from tests.kit.apps import kit_app, serve
 
 

@@ -6,11 +6,11 @@ import pytest
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
-from apiforge.kit.inputs import MAX_BIGINT, LongText, Name, PathId, RowId, SafeStr
+from apiforge.kit.inputs import MAX_BIGINT, LongText, PathId, RowId, SafeStr, ShortText
 from tests.kit.apps import kit_app, serve
 
 safe_str = TypeAdapter(SafeStr)
-name = TypeAdapter(Name)
+name = TypeAdapter(ShortText)
 long_text = TypeAdapter(LongText)
 row_id = TypeAdapter(RowId)
 
@@ -62,7 +62,7 @@ def test_row_id_rejects_out_of_range(value: Any) -> None:
 class Thing(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Name
+    name: ShortText
     parent_id: RowId | None = None
 
 

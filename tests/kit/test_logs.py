@@ -23,11 +23,11 @@ from apiforge.kit.logs import (
     effective_log_format,
     log_fields,
     register_log_context,
-    secret_values,
     unregister_log_context,
 )
 from apiforge.kit.request_context import bind_request_id, reset_request_id
 from apiforge.kit.settings import Environment, Settings
+from apiforge.shop.settings import ShopSettings
 from tests.kit.apps import json_lines, kit_app, kit_settings, restored_logging
 
 SECRET_KEY = "k" * 40
@@ -231,10 +231,14 @@ def test_the_settings_secrets_are_known_to_the_redactor() -> None:
         database_url="postgresql+asyncpg://app:db-password-1@db:5432/shop",
         redis_url="redis://:redis-password-2@cache:6379/0",
     )
-    values = secret_values(settings)
+    values = settings.secret_values()
     assert SECRET_KEY in values
     assert {"db-password-1", "redis-password-2"} <= set(values)
-    assert secret_values(production()) == [SECRET_KEY, "apiforge-demo"]
+    assert production().secret_values() == [SECRET_KEY]
+    # A service's own secret fields are found too (the shop's demo password, say).
+    assert ShopSettings(
+        _env_file=None, environment=Environment.PRODUCTION, secret_key=SecretStr(SECRET_KEY)
+    ).secret_values() == [SECRET_KEY, "apiforge-demo"]
     buffer = io.StringIO()
     with restored_logging():
         configure_logging(settings, buffer)

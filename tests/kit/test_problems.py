@@ -1,5 +1,6 @@
 """Every error answer is RFC 9457 problem+json carrying a stable `code` and the request ID."""
 
+import sqlite3
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -65,13 +66,51 @@ async def signup(body: SignUp) -> dict[str, str]:
     return {"email": body.email}
 
 
+def _sqlite_error(message: str, code: int) -> sqlite3.OperationalError:
+    """What the driver raises (its C code sets the result code; done by hand here)."""
+    error = sqlite3.OperationalError(message)
+    error.sqlite_errorcode = code
+    return error
+
+
+class _PostgresError(Exception):
+    """asyncpg's errors, as SQLAlchemy's adapter hands them over, carry the SQLSTATE."""
+
+    def __init__(self, message: str, sqlstate: str) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+DATABASE_ERRORS: dict[str, Exception] = {
+    "pool": sa_exc.TimeoutError("QueuePool limit of size 1 overflow 0 reached"),
+    "locked": sa_exc.OperationalError("COMMIT", {}, _sqlite_error("database is locked", 5)),
+    "unique": sa_exc.IntegrityError("INSERT", {}, Exception("duplicate key value")),
+    # The pool turns asyncpg's bare OSError on connect into this (kit.db.pool).
+    "refused": sa_exc.OperationalError(
+        "connect", None, ConnectionRefusedError(111, "Connect call failed")
+    ),
+    "statement_timeout": sa_exc.DBAPIError(
+        "SELECT", {}, _PostgresError("canceling statement due to statement timeout", "57014")
+    ),
+    "shutting_down": sa_exc.DBAPIError(
+        "SELECT", {}, _PostgresError("the database system is shutting down", "57P03")
+    ),
+    "serialization": sa_exc.DBAPIError(
+        "UPDATE", {}, _PostgresError("could not serialize access", "40001")
+    ),
+    # Bugs, not outages: 500, the driver's message in the log only.
+    "missing_table": sa_exc.OperationalError(
+        "SELECT", {}, _sqlite_error("no such table: widgets", 1)
+    ),
+    "undefined_column": sa_exc.DBAPIError(
+        "SELECT", {}, _PostgresError('column "colour" does not exist', "42703")
+    ),
+}
+
+
 @router.get("/db/{kind}")
 async def database_failure(kind: str) -> None:
-    if kind == "pool":
-        raise sa_exc.TimeoutError("QueuePool limit of size 1 overflow 0 reached")
-    if kind == "locked":
-        raise sa_exc.OperationalError("COMMIT", {}, Exception("database is locked"))
-    raise sa_exc.IntegrityError("INSERT", {}, Exception("duplicate key value"))
+    raise DATABASE_ERRORS[kind]
 
 
 @pytest.fixture
@@ -183,6 +222,10 @@ async def test_wrong_method_is_405_with_allow(client: httpx.AsyncClient) -> None
         ("pool", 503, "db.unavailable"),
         ("locked", 503, "db.unavailable"),
         ("unique", 409, "db.conflict"),
+        ("refused", 503, "db.unavailable"),
+        ("statement_timeout", 503, "db.unavailable"),
+        ("shutting_down", 503, "db.unavailable"),
+        ("serialization", 409, "db.conflict"),
     ],
 )
 async def test_database_failures_are_retryable_problems(
@@ -196,3 +239,25 @@ async def test_database_failures_are_retryable_problems(
     assert "duplicate key" not in response.text
     assert "locked" not in body["detail"]
     assert ("retry-after" in response.headers) is (status == 503)
+
+
+@pytest.mark.parametrize(
+    ("kind", "driver_message"),
+    [
+        ("missing_table", "OperationalError: no such table: widgets"),
+        ("undefined_column", '_PostgresError: column "colour" does not exist'),
+    ],
+)
+async def test_database_bugs_are_500s_logged_with_the_drivers_message(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture, kind: str, driver_message: str
+) -> None:
+    """A missing table is not an outage: answering 503 "retry later" would hide it (the
+    newcomer's first start). The answer says nothing; the log says what the driver said."""
+    response = await client.get(f"/db/{kind}")
+    assert response.status_code == 500
+    body = response.json()
+    assert body["code"] == "internal"
+    assert "retry-after" not in response.headers
+    assert driver_message.split(": ", 1)[1] not in response.text
+    (line,) = [r.getMessage() for r in caplog.records if "database error" in r.getMessage()]
+    assert line == f"database error on GET /db/{kind} answered 500: {driver_message}"

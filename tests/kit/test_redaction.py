@@ -9,8 +9,9 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from apiforge.kit.redaction import MASK, Redactor
-from apiforge.kit.settings import Environment, Settings
+from apiforge.kit.settings import Environment
 from apiforge.shop.app import create_shop_app
+from apiforge.shop.settings import ShopSettings
 from tests.kit.apps import json_lines, kit_log_output, restored_logging, serve
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
@@ -107,7 +108,7 @@ async def fail(request: Request) -> None:
 async def test_no_secret_reaches_any_line(
     database_url: str, db_connection: AsyncConnection | None
 ) -> None:
-    settings = Settings(
+    settings = ShopSettings(
         _env_file=None,
         environment=Environment.TEST,
         database_url=database_url,

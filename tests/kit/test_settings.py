@@ -1,11 +1,18 @@
 import os
+import re
 import secrets
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
-from apiforge.kit.settings import DEVELOPMENT_SECRET_KEY, AuthSettings, Environment, Settings
+from apiforge.kit.settings import (
+    DEVELOPMENT_SECRET_KEY,
+    AuthSettings,
+    Environment,
+    MetricsSettings,
+    Settings,
+)
 
 LONG_KEY = secrets.token_urlsafe(48)
 
@@ -155,3 +162,103 @@ def test_is_sqlite() -> None:
         _env_file=None,
     )
     assert not pg.is_sqlite
+
+
+# ---------------------------------------------------------------- a service's own settings
+
+
+class NotesSection(BaseModel):
+    page_size: int = 20
+
+
+class NotesSettings(Settings, env_prefix="NOTES_"):
+    service_name: str = "notes"
+    notes: NotesSection = NotesSection()
+
+
+@pytest.fixture
+def notes_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("NOTES_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("NOTES_ENVIRONMENT", "development")
+
+
+@pytest.mark.usefixtures("notes_env")
+def test_a_service_reads_its_own_prefix_and_sections(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NOTES_NOTES__PAGE_SIZE", "50")
+    monkeypatch.setenv("NOTES_DB__POOL_SIZE", "7")
+    monkeypatch.setenv("APIFORGE_DB__POOL_SIZE", "99")  # another service's: ignored
+    settings = NotesSettings(_env_file=None)
+    assert settings.notes.page_size == 50
+    assert settings.db.pool_size == 7
+    assert NotesSettings.env_name("db.pool_size") == "NOTES_DB__POOL_SIZE"
+    assert Settings.env_name("secret_key") == "APIFORGE_SECRET_KEY"
+
+
+@pytest.mark.usefixtures("notes_env")
+def test_names_default_from_the_service_name() -> None:
+    settings = NotesSettings(_env_file=None)
+    assert settings.database_url == "sqlite+aiosqlite:///./notes.db"
+    assert (settings.auth.issuer, settings.auth.audience) == ("notes", "notes-api")
+    assert settings.cache.key_prefix == "notes:cache:"
+    assert settings.cache.channel == "notes:cache:invalidations"
+    assert settings.metrics.namespace == "notes"
+    assert settings.tracing.service_name == "notes"
+    # The kit's own defaults are the shop's, unchanged.
+    kit = Settings(environment=Environment.DEVELOPMENT, _env_file=None)
+    assert (kit.database_url, kit.auth.issuer, kit.metrics.namespace) == (
+        "sqlite+aiosqlite:///./apiforge.db",
+        "apiforge",
+        "apiforge",
+    )
+
+
+@pytest.mark.usefixtures("notes_env")
+def test_names_set_explicitly_win(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NOTES_AUTH__ISSUER", "https://id.example.com")
+    monkeypatch.setenv("NOTES_CACHE__KEY_PREFIX", "shared:")
+    settings = NotesSettings(_env_file=None, metrics=MetricsSettings(namespace="notes_api"))
+    assert settings.auth.issuer == "https://id.example.com"
+    assert settings.auth.audience == "notes-api"  # the unset one still follows the name
+    assert settings.cache.key_prefix == "shared:"
+    assert settings.metrics.namespace == "notes_api"
+
+
+def test_a_refusal_names_the_services_own_variable() -> None:
+    with pytest.raises(ValidationError, match="NOTES_SECRET_KEY must be set"):
+        NotesSettings(environment=Environment.PRODUCTION, _env_file=None)
+
+
+def test_for_tests_builds_test_settings_of_the_subclass(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("NOTES_NOTES__PAGE_SIZE=3\n")
+    settings = NotesSettings.for_tests("sqlite+aiosqlite:///./t.db", notes={"page_size": 9})
+    assert isinstance(settings, NotesSettings)
+    assert settings.environment is Environment.TEST
+    assert settings.notes.page_size == 9  # the .env of the folder is not read
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("notaurl", "not a database URL"),
+        ("postgres://u:pw@h/db", "use postgresql+asyncpg://u:***@h/db"),
+        ("postgresql://u@h/db", "use postgresql+asyncpg://u@h/db"),
+        ("postgresql+psycopg://u@h/db", "use postgresql+asyncpg://u@h/db"),
+        ("sqlite:///./x.db", "use sqlite+aiosqlite:///./x.db"),
+        ("mysql+aiomysql://u@h/db", "the kit runs on SQLite or PostgreSQL"),
+    ],
+)
+def test_database_urls_name_the_form_to_use(url: str, message: str) -> None:
+    with pytest.raises(ValidationError, match=re.escape(message)) as refused:
+        Settings(environment=Environment.DEVELOPMENT, database_url=url, _env_file=None)
+    (error,) = refused.value.errors(include_input=False)
+    assert ":pw@" not in error["msg"]  # the message hides the password it echoes
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite+aiosqlite:///./a.db", "postgresql+asyncpg://app:pw@db.internal:5432/shop"]
+)
+def test_supported_database_urls_pass(url: str) -> None:
+    settings = Settings(environment=Environment.DEVELOPMENT, database_url=url, _env_file=None)
+    assert settings.database_url == url

@@ -14,8 +14,9 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
-from apiforge.kit.settings import Environment, Settings
+from apiforge.kit import Environment
 from apiforge.shop.app import create_shop_app
+from apiforge.shop.settings import ShopSettings
 from tests.live_server import live_shop_server, login, scratch_database
 
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
@@ -52,7 +53,7 @@ def shop_schema(live_shop: str) -> Any:
 def _operations() -> list[Any]:
     """(METHOD, path, mode) for every documented operation, read from the app without serving
     it. Invalid input is generated only where the operation takes some (parameters or body)."""
-    document = create_shop_app(Settings(environment=Environment.TEST, _env_file=None)).openapi()
+    document = create_shop_app(ShopSettings(environment=Environment.TEST, _env_file=None)).openapi()
     cases: list[Any] = []
     for path, item in document["paths"].items():
         for method, operation in item.items():

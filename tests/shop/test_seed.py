@@ -7,15 +7,21 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import func, insert, select
 
-from apiforge.kit.auth.passwords import PasswordHasher
-from apiforge.kit.db.base import table_of
-from apiforge.kit.db.database import Database
-from apiforge.kit.settings import DatabaseSettings, Environment, Settings
+from apiforge.kit import (
+    Database,
+    DatabaseSettings,
+    Environment,
+    Migrations,
+    PasswordHasher,
+    table_of,
+)
+from apiforge.kit.testing import migrated_database
 from apiforge.shop.accounts.models import User
 from apiforge.shop.catalog.models import Category, Product
+from apiforge.shop.migrations import MIGRATIONS_DIR
 from apiforge.shop.models import metadata
 from apiforge.shop.seed import CATEGORIES, SeedRefusedError, demo_products, seed_demo
-from tests.databases import migrated_database
+from apiforge.shop.settings import ShopSettings
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -27,6 +33,7 @@ async def seed_url(
     admin = request.getfixturevalue("postgres_admin") if request.param == "postgres" else None
     async with migrated_database(
         request.param,
+        Migrations(MIGRATIONS_DIR),
         directory=tmp_path_factory.mktemp("seed"),
         name=f"apiforge_seed_{os.getpid()}",
         postgres_admin=admin,
@@ -45,8 +52,8 @@ async def seed_db(seed_url: str) -> AsyncIterator[Database]:
     await database.dispose()
 
 
-def _settings(url: str, **overrides: object) -> Settings:
-    return Settings(
+def _settings(url: str, **overrides: object) -> ShopSettings:
+    return ShopSettings(
         environment=Environment.TEST,
         database_url=url,
         _env_file=None,
@@ -145,7 +152,7 @@ async def test_existing_users_are_left_alone(seed_url: str, seed_db: Database) -
 
 
 async def test_refused_in_production(seed_url: str, seed_db: Database) -> None:
-    settings = Settings(
+    settings = ShopSettings(
         environment=Environment.PRODUCTION,
         secret_key=SecretStr("p" * 48),
         database_url=seed_url,

@@ -7,18 +7,9 @@ import textwrap
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
-from apiforge.cli.settings import describe
-from apiforge.kit.readiness import (
-    DEFAULT_HEADROOM,
-    Deployment,
-    Finding,
-    Severity,
-    database_finding,
-    settings_findings,
-)
-from apiforge.kit.settings import Settings
+from apiforge.cli.service import DEFAULT_APP, AppOption, ServiceLoadError, load_app
+from apiforge.kit import Deployment, Finding, Severity, app_config, production_findings
 
 _SEVERITY_WIDTH = 10
 _TOPIC_WIDTH = 13
@@ -40,29 +31,28 @@ def check(
     headroom: Annotated[
         int,
         typer.Option(min=0, help="Connections kept free for migrations, admins and monitoring."),
-    ] = DEFAULT_HEADROOM,
+    ] = Deployment.headroom,
+    app: AppOption = DEFAULT_APP,
 ) -> None:
-    """Check the configuration (and the database's connection limit) for production."""
-    findings = asyncio.run(_findings(workers, pods, headroom))
+    """Check the service's configuration (and the database's connection limit) for
+    production."""
+    findings = asyncio.run(_findings(app, workers, pods, headroom))
     typer.echo(render(findings))
     if any(finding.severity is Severity.ERROR for finding in findings):
         raise typer.Exit(1)
 
 
-async def _findings(workers: int | None, pods: int, headroom: int) -> list[Finding]:
+async def _findings(app: str, workers: int | None, pods: int, headroom: int) -> list[Finding]:
     try:
-        settings = Settings()
-    except ValidationError as exc:
+        settings = app_config(load_app(app)).settings
+    except ServiceLoadError as exc:
         # `serve` prints this refusal and exits 2; here it is the only finding, since nothing
         # else can be judged without valid settings.
-        return [Finding(Severity.ERROR, "settings", f"refused: {describe(exc)}")]
+        return [Finding(Severity.ERROR, "settings", f"refused: {exc}")]
     deployment = Deployment(
         workers=workers or settings.server.workers, pods=pods, headroom=headroom
     )
-    return [
-        *settings_findings(settings, deployment),
-        await database_finding(settings, deployment),
-    ]
+    return await production_findings(settings, deployment)
 
 
 def render(findings: list[Finding]) -> str:

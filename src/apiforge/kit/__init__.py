@@ -1,9 +1,26 @@
-"""apiforge.kit: the reusable production kit. The names below are its public API; anything
-else is internal and may move (a test keeps this list honest)."""
+"""apiforge.kit: the reusable production kit for FastAPI services. A service imports only this
+package (and `apiforge.kit.testing` in its tests); anything deeper is internal and may move.
+
+    from apiforge.kit import Base, IdPk, Settings, WriteSession, create_app
+
+Build an app with `create_app(settings, routers=[...], migrations=...)`, extend `Settings` with
+the service's own sections and prefix, declare each route's unit of work (`ReadSession` or
+`WriteSession`), raise `AppError` subclasses for refusals, and guard routes with
+`CurrentPrincipal` / `require_roles`. The README's "Build your own service" and `docs/` walk
+through it; `apiforge new NAME` writes a service laid out this way.
+"""
 
 from apiforge.kit.app import create_app
-from apiforge.kit.auth import AccessTokenCodec, PasswordHasher, Principal
+from apiforge.kit.auth import (
+    AccessTokenCodec,
+    IssuedAccessToken,
+    PasswordHasher,
+    Principal,
+    new_refresh_token,
+    refresh_token_digest,
+)
 from apiforge.kit.auth.dependencies import CurrentPrincipal, current_principal, require_roles
+from apiforge.kit.auth.tokens import ExpiredTokenError, InvalidTokenError
 from apiforge.kit.cache import (
     CacheBackend,
     CacheStats,
@@ -12,65 +29,157 @@ from apiforge.kit.cache import (
     RenderedJson,
     TieredCache,
     cached_json,
+    private_no_store,
     public_max_age,
 )
-from apiforge.kit.db.base import Base, CreatedAt, IdPk, UTCDateTime
-from apiforge.kit.db.database import Database
-from apiforge.kit.db.session import DbSession, after_commit
+from apiforge.kit.cache.front import FrontCache, front_cache_entry
+from apiforge.kit.db.base import Base, BigIntId, CreatedAt, IdPk, UTCDateTime, table_of, utcnow
+from apiforge.kit.db.database import Database, ReadOnlySessionError
+from apiforge.kit.db.migrations import Migrations, run_alembic_env
+from apiforge.kit.db.session import ReadSession, WriteSession
+from apiforge.kit.db.unit_of_work import after_commit, commit_on_error
 from apiforge.kit.errors import (
     AppError,
     ConflictError,
     NotFoundError,
+    PayloadTooLargeError,
     PermissionDeniedError,
     RateLimitedError,
     ServiceUnavailableError,
     UnauthenticatedError,
     ValidationFailedError,
 )
-from apiforge.kit.lifespan import AppState, app_state
+from apiforge.kit.inputs import LongText, PathId, RowId, SafeStr, ShortText
+from apiforge.kit.logs import configure_logging
+from apiforge.kit.metrics import mark_process_dead
 from apiforge.kit.money import MoneyMinor, format_minor, parse_money
-from apiforge.kit.pagination import Page, decode_cursor, encode_cursor
-from apiforge.kit.settings import Environment, Settings
+from apiforge.kit.openapi import problem_responses
+from apiforge.kit.pagination import (
+    InvalidCursorError,
+    Page,
+    PageCursor,
+    decode_cursor,
+    encode_cursor,
+)
+from apiforge.kit.readiness import Deployment, Finding, Severity, production_findings
+from apiforge.kit.serving import ServeOptions, prepare_metrics_dir, serve_factory, serve_metrics
+from apiforge.kit.settings import (
+    AuthSettings,
+    CacheSettings,
+    DatabaseSettings,
+    Environment,
+    HealthSettings,
+    LoopLagSettings,
+    MetricsSettings,
+    ProfilingSettings,
+    RedisSettings,
+    ServerSettings,
+    Settings,
+    TracingSettings,
+)
+from apiforge.kit.startup import MissingExtraError, StartupError
+from apiforge.kit.state import (
+    AppConfig,
+    AppState,
+    LifespanResource,
+    StartupHook,
+    app_config,
+    app_state,
+)
+from apiforge.kit.tracing import trace_http_client, tracer_provider
 
 __all__ = [
     "AccessTokenCodec",
+    "AppConfig",
     "AppError",
     "AppState",
+    "AuthSettings",
     "Base",
+    "BigIntId",
     "CacheBackend",
+    "CacheSettings",
     "CacheStats",
     "ConflictError",
     "CreatedAt",
     "CurrentPrincipal",
     "Database",
-    "DbSession",
+    "DatabaseSettings",
+    "Deployment",
     "Environment",
+    "ExpiredTokenError",
+    "Finding",
+    "FrontCache",
+    "HealthSettings",
     "IdPk",
+    "InvalidCursorError",
+    "InvalidTokenError",
+    "IssuedAccessToken",
+    "LifespanResource",
+    "LongText",
+    "LoopLagSettings",
     "MemoryCache",
+    "MetricsSettings",
+    "Migrations",
+    "MissingExtraError",
     "MoneyMinor",
     "NotFoundError",
     "Page",
+    "PageCursor",
     "PasswordHasher",
+    "PathId",
+    "PayloadTooLargeError",
     "PermissionDeniedError",
     "Principal",
+    "ProfilingSettings",
     "RateLimitedError",
+    "ReadOnlySessionError",
+    "ReadSession",
     "RedisCache",
+    "RedisSettings",
     "RenderedJson",
+    "RowId",
+    "SafeStr",
+    "ServeOptions",
+    "ServerSettings",
     "ServiceUnavailableError",
     "Settings",
+    "Severity",
+    "ShortText",
+    "StartupError",
+    "StartupHook",
     "TieredCache",
+    "TracingSettings",
     "UTCDateTime",
     "UnauthenticatedError",
     "ValidationFailedError",
+    "WriteSession",
     "after_commit",
+    "app_config",
     "app_state",
     "cached_json",
+    "commit_on_error",
+    "configure_logging",
     "create_app",
     "current_principal",
     "decode_cursor",
     "encode_cursor",
     "format_minor",
+    "front_cache_entry",
+    "mark_process_dead",
+    "new_refresh_token",
     "parse_money",
+    "prepare_metrics_dir",
+    "private_no_store",
+    "problem_responses",
+    "production_findings",
     "public_max_age",
+    "refresh_token_digest",
     "require_roles",
+    "run_alembic_env",
+    "serve_factory",
+    "serve_metrics",
+    "table_of",
+    "trace_http_client",
+    "tracer_provider",
+    "utcnow",
 ]

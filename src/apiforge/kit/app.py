@@ -3,6 +3,7 @@ It wires settings, lifespan, middleware, problem+json errors, health probes and 
 Not for: routes of a service (pass them in)."""
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 
@@ -10,10 +11,11 @@ from apiforge.kit.access_log import AccessLog
 from apiforge.kit.asgi import Scope
 from apiforge.kit.cache import CacheStats
 from apiforge.kit.cache.front import FrontCache
+from apiforge.kit.db.migrations import Migrations
 from apiforge.kit.docs import install_docs
 from apiforge.kit.health import health_router
 from apiforge.kit.heap import freeze_startup_heap
-from apiforge.kit.lifespan import LifespanResource, StartupHook, build_lifespan
+from apiforge.kit.lifespan import build_lifespan
 from apiforge.kit.logs import configure_logging
 from apiforge.kit.looplag import LoopLagMonitor
 from apiforge.kit.metrics import install_metrics
@@ -22,33 +24,48 @@ from apiforge.kit.middleware.telemetry import RequestObserver
 from apiforge.kit.openapi import install_openapi
 from apiforge.kit.problems import install_problem_handlers
 from apiforge.kit.settings import Settings
+from apiforge.kit.startup import check_extras
+from apiforge.kit.state import AppConfig, LifespanResource, StartupHook, set_app_config
 
 
 def create_app(
     settings: Settings,
     *,
     routers: Sequence[APIRouter] = (),
-    title: str = "apiforge service",
+    title: str | None = None,
     version: str = "0.1.0",
     description: str = "",
-    on_startup: list[StartupHook] | None = None,
+    migrations: Migrations | Path | None = None,
+    on_startup: Sequence[StartupHook] = (),
     body_limits: Mapping[str, int] | None = None,
     front_cache: FrontCache | None = None,
 ) -> FastAPI:
-    """`body_limits`: exact paths allowed another body size than `settings.max_body_bytes`.
-    `front_cache`: GET path prefixes whose cached answers are served before routing."""
+    """A FastAPI app with the kit around the service's routers.
+
+    - `settings`: the service's `Settings` (a subclass with its own sections is fine).
+    - `routers`: the service's routes, included after `/health/live` and `/health/ready`.
+    - `title`, `version`, `description`: the OpenAPI document's (title: the service name).
+      `version` is also the `version` label of the `<namespace>_build_info` metric.
+    - `migrations`: the service's Alembic directory (or `Migrations`): `/health/ready`
+      answers 503 "migrations" while the database is behind, and `apiforge db ...` finds
+      them through `app_config(app)`.
+    - `on_startup`: `async (AppState) -> None` hooks awaited once the state is built.
+    - `body_limits`: exact paths allowed another body size than `settings.max_body_bytes`.
+    - `front_cache`: GET path prefixes whose cached answers are served before routing.
+
+    Raises `StartupError` (one readable line) when a feature is on without its extra.
+    """
+    check_extras(settings)
     configure_logging(settings)
     docs = settings.docs_enabled
     # Filled below by the observability parts; entered when the app starts.
     resources: list[LifespanResource] = []
     app = FastAPI(
-        title=title,
+        title=title or settings.service_name,
         version=version,
         description=description,
         # The heap is frozen last, after the service's own start-up work.
-        lifespan=build_lifespan(
-            settings, [*(on_startup or []), freeze_startup_heap], resources=resources
-        ),
+        lifespan=build_lifespan(settings, [*on_startup, freeze_startup_heap], resources),
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
@@ -98,7 +115,10 @@ def create_app(
     app.include_router(health_router)
     for router in routers:
         app.include_router(router)
-    install_openapi(app)
+    install_openapi(app, token_url=settings.auth.token_url)
     if docs:
         install_docs(app)
+    if isinstance(migrations, Path):
+        migrations = Migrations(migrations)
+    set_app_config(app, AppConfig(settings=settings, migrations=migrations, metrics=metrics))
     return app

@@ -19,12 +19,15 @@ from typing import Any, ClassVar
 
 
 class AppError(Exception):
+    """The root of every error a service answers on purpose. Subclass it (or one of the
+    classes below) with a stable dotted `code`; raise it anywhere below the router and the
+    kit answers problem+json with its `status`, `code`, `detail` and the request ID.
+    `extra` adds members to that body. A unit of work ending in an `AppError` rolls back
+    unless the session was marked `commit_on_error`."""
+
     status: ClassVar[int] = 500
     code: ClassVar[str] = "internal"
     title: ClassVar[str] = "Internal Server Error"
-    # True for the rare error whose side effects must outlive the failed request (revoking a
-    # stolen token family): the request's unit of work then commits instead of rolling back.
-    keep_changes: ClassVar[bool] = False
 
     def __init__(self, detail: str | None = None, *, extra: dict[str, Any] | None = None) -> None:
         self.detail = detail or self.title
@@ -33,51 +36,70 @@ class AppError(Exception):
 
 
 class ValidationFailedError(AppError):
+    """422: the input broke a rule; `errors` lists each field (`loc`, `msg`, `type`), as
+    for the validation FastAPI does itself."""
+
     status = 422
     code = "request.validation_failed"
     title = "Unprocessable Content"
+    FIELDS_DETAIL: ClassVar[str] = "The request is not valid; see `errors` for each field."
 
     def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(detail, extra={"errors": errors or []})
 
 
 class UnauthenticatedError(AppError):
+    """401: no credentials, or credentials that do not prove who is calling (answered with
+    `WWW-Authenticate: Bearer`)."""
+
     status = 401
     code = "auth.unauthenticated"
     title = "Unauthorized"
 
 
 class PermissionDeniedError(AppError):
+    """403: the caller is known but may not do this."""
+
     status = 403
     code = "auth.permission_denied"
     title = "Forbidden"
 
 
 class NotFoundError(AppError):
+    """404: no such object, or one the caller may not know exists."""
+
     status = 404
     code = "not_found"
     title = "Not Found"
 
 
 class ConflictError(AppError):
+    """409: the request conflicts with the current state (a taken name, a second cancel)."""
+
     status = 409
     code = "conflict"
     title = "Conflict"
 
 
 class PayloadTooLargeError(AppError):
+    """413: the body is over the limit (the body-limit middleware answers before parsing)."""
+
     status = 413
     code = "request.too_large"
     title = "Content Too Large"
 
 
 class RateLimitedError(AppError):
+    """429: too many requests; set `Retry-After` through `extra` or a handler of yours."""
+
     status = 429
     code = "rate_limited"
     title = "Too Many Requests"
 
 
 class ServiceUnavailableError(AppError):
+    """503: a dependency is down; the client may retry later."""
+
     status = 503
     code = "unavailable"
     title = "Service Unavailable"

@@ -1,49 +1,26 @@
 """The lifespan owns the process's long-lived resources (engine, Redis client, outbound HTTP
-client) and the typed `AppState` through which the request path reaches them. Not for:
-per-request state."""
+client, cache) and publishes them as the app's `AppState` (kit.state). Not for: per-request
+state."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-import httpx
 from fastapi import FastAPI
 
 from apiforge.kit.auth.passwords import PasswordHasher
 from apiforge.kit.auth.tokens import AccessTokenCodec
-from apiforge.kit.cache import CacheBackend, build_cache
+from apiforge.kit.cache import build_cache
 from apiforge.kit.db.database import Database
 from apiforge.kit.http_client import build_http_client
 from apiforge.kit.settings import Settings
+from apiforge.kit.state import AppState, LifespanResource, StartupHook, set_app_state
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-StartupHook = Callable[["AppState"], Awaitable[None]]
-# A process-long companion of the app (a metrics sampler, a tracer provider): entered after the
-# state is built, before the startup hooks; exited in reverse order before the pools close.
-LifespanResource = Callable[["AppState"], AbstractAsyncContextManager[None]]
-
-
-@dataclass
-class AppState:
-    settings: Settings
-    database: Database
-    tokens: AccessTokenCodec
-    passwords: PasswordHasher
-    # Outbound HTTP (timeouts, X-Request-ID passed on); pooled for the app's lifetime.
-    http_client: httpx.AsyncClient
-    redis: "Redis | None" = None
-    cache: CacheBackend | None = None  # None when settings.cache.enabled is false
-    extras: dict[str, Any] = field(default_factory=dict)
-
-
-def app_state(app: Any) -> AppState:
-    state: AppState | None = getattr(app.state, "apiforge", None)
-    if state is None:
-        raise RuntimeError("the app's lifespan has not run (use LifespanManager in tests)")
-    return state
+logger = logging.getLogger("apiforge.lifespan")
 
 
 def _redis_client(settings: Settings) -> "Redis":
@@ -59,14 +36,14 @@ def _redis_client(settings: Settings) -> "Redis":
 
 def build_lifespan(
     settings: Settings,
-    on_startup: list[StartupHook] | None = None,
-    resources: list[LifespanResource] | None = None,
+    on_startup: Sequence[StartupHook] = (),
+    resources: Sequence[LifespanResource] = (),
 ) -> Callable[[FastAPI], Any]:
     """`resources` is read when the app starts, so it may be filled after this call."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = Database.from_url(settings.database_url, settings.db)
+        database = Database.from_url(settings.database_url, settings.db, name=settings.service_name)
         redis = _redis_client(settings) if settings.redis_url else None
         cache = (
             build_cache(settings.cache, redis, timeout=settings.redis.socket_timeout)
@@ -82,15 +59,22 @@ def build_lifespan(
             redis=redis,
             cache=cache,
         )
-        app.state.apiforge = state
+        set_app_state(app, state)
         try:
             async with AsyncExitStack() as stack:
-                if cache is not None:
-                    await cache.start()
-                for resource in resources or ():
-                    await stack.enter_async_context(resource(state))
-                for hook in on_startup or ():
-                    await hook(state)
+                try:
+                    if cache is not None:
+                        await cache.start()
+                    for resource in resources:
+                        await stack.enter_async_context(resource(state))
+                    for hook in on_startup:
+                        await hook(state)
+                except Exception as exc:
+                    # One line a reader can act on (the server logs the traceback after it).
+                    logger.error(
+                        "%s did not start: %s: %s", settings.service_name, type(exc).__name__, exc
+                    )
+                    raise
                 yield
         finally:
             if cache is not None:
@@ -99,6 +83,6 @@ def build_lifespan(
             if redis is not None:
                 await redis.aclose()
             await database.dispose()
-            app.state.apiforge = None
+            set_app_state(app, None)
 
     return lifespan

@@ -216,25 +216,8 @@ def effective_log_format(settings: Settings) -> LogFormat:
     return settings.log_format
 
 
-def secret_values(settings: Settings) -> list[str]:
-    """The settings' own secrets, masked wherever they would appear in free text."""
-    values = [settings.signing_key, settings.demo_password.get_secret_value()]
-    for url in (settings.database_url, settings.redis_url):
-        password = _url_password(url)
-        if password:
-            values.append(password)
-    return values
-
-
-def _url_password(url: str | None) -> str | None:
-    if not url or "://" not in url or "@" not in url:
-        return None
-    userinfo = url.split("://", 1)[1].rsplit("@", 1)[0]
-    return userinfo.split(":", 1)[1] if ":" in userinfo else None
-
-
 def build_formatter(settings: Settings, stream: TextIO) -> logging.Formatter:
-    redactor = Redactor(secret_values(settings))
+    redactor = Redactor(settings.secret_values())
     if effective_log_format(settings) == "console":
         return ConsoleFormatter(redactor, color=stream.isatty())
     return JSONFormatter(redactor)
@@ -242,7 +225,8 @@ def build_formatter(settings: Settings, stream: TextIO) -> logging.Formatter:
 
 def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     """Owns the root logger: one handler on `stream` (stderr) for every logger. `log_level`
-    is the level of the kit's and the service's loggers ("apiforge.*"); other libraries log
+    is the level of the kit's loggers ("apiforge.*") and the service's (named after
+    `settings.service_name`); other libraries log
     at INFO and above (their DEBUG output floods, and may carry bound parameters)."""
     # No line names its thread or process: LogRecord need not look them up (logging HOWTO,
     # "Optimization"), a third of its cost.
@@ -263,9 +247,12 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
         library.propagate = True
     for name in SERVER_ACCESS_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    # The kit's loggers and the service's own (named after it, e.g. "notes.orders").
+    for name in {KIT_LOGGER, settings.service_name}:
+        own = logging.getLogger(name)
+        own.handlers.clear()
+        own.propagate = True
+        own.setLevel(level)
     kit = logging.getLogger(KIT_LOGGER)
-    kit.handlers.clear()
-    kit.propagate = True
-    kit.setLevel(level)
     if settings.log_format == "console" and effective_log_format(settings) == "json":
         kit.warning("log_format=console is ignored in production: logging JSON")

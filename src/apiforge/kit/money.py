@@ -16,6 +16,7 @@ _MONEY = re.compile(MONEY_PATTERN)
 
 
 def format_minor(minor: int) -> str:
+    """1250 -> '12.50': minor units as the wire's decimal string (negative amounts too)."""
     sign = "-" if minor < 0 else ""
     whole, cents = divmod(abs(minor), 100)
     return f"{sign}{whole}.{cents:02d}"
@@ -46,4 +47,6 @@ MoneyMinor = Annotated[
         mode="serialization",
     ),
 ]
-"""An integer number of minor units in code, a decimal string on the wire in both directions."""
+MoneyMinor.__doc__ = """An amount of money: an `int` of minor units in code and in the database,
+a decimal string with at most two places on the wire in both directions ("19.99"), checked by
+`parse_money` (non-negative, at most 10 billion) and rendered by `format_minor`."""

@@ -42,10 +42,18 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = None
 
 
+_NOT_MODIFIED = {"description": "Not modified: the `If-None-Match` ETag is still current"}
+
+
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """`responses=` for a route decorator documenting its error answers."""
+    """`responses=` for a route decorator documenting its other answers: each error status
+    as `application/problem+json` with the `Problem` schema, and 304 (an ETag-validated
+    read) as "Not modified": `@router.get("/notes/{note_id}",
+    responses=problem_responses(304, 404, 422))`."""
     return {
-        status: {
+        status: dict(_NOT_MODIFIED)
+        if status == 304
+        else {
             "description": _DESCRIPTIONS.get(status, "Error"),
             "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": _REF}}},
         }
@@ -60,7 +68,22 @@ def _problem_only(responses: dict[str, Any]) -> None:
             response.setdefault("description", _DESCRIPTIONS.get(int(status), "Error"))
 
 
-def install_openapi(app: FastAPI) -> None:
+def _bearer_schemes(schemes: dict[str, Any], token_url: str | None) -> None:
+    """The kit's bearer scheme names the service's token endpoint for the docs' Authorize
+    button, or is a plain bearer field when the service has none (API keys, external
+    issuers)."""
+    for scheme in schemes.values():
+        password = scheme.get("flows", {}).get("password")
+        if scheme.get("type") != "oauth2" or password is None:
+            continue
+        if token_url is None:
+            scheme.clear()
+            scheme.update({"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+        else:
+            password["tokenUrl"] = token_url
+
+
+def install_openapi(app: FastAPI, *, token_url: str | None = None) -> None:
     def build() -> dict[str, Any]:
         if app.openapi_schema is not None:
             return app.openapi_schema
@@ -73,6 +96,7 @@ def install_openapi(app: FastAPI) -> None:
         for path in schema.get("paths", {}).values():
             for operation in path.values():
                 _problem_only(operation.get("responses", {}))
+        _bearer_schemes(schema.get("components", {}).get("securitySchemes", {}), token_url)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components.pop("HTTPValidationError", None)
         components.pop("ValidationError", None)

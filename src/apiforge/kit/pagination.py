@@ -3,9 +3,10 @@ the last row seen, so every page is an index range scan (no deep OFFSET). Not fo
 
 import base64
 import binascii
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import orjson
+from fastapi import Query
 from pydantic import BaseModel
 
 from apiforge.kit.errors import ValidationFailedError
@@ -15,11 +16,24 @@ MAX_CURSOR_LENGTH = 512
 
 
 class Page(BaseModel, Generic[T]):
+    """One page of a keyset-paginated listing: `items`, and `next_cursor` to pass back as
+    `cursor` for the next page (None on the last)."""
+
     items: list[T]
     next_cursor: str | None = None
 
 
+PageCursor = Annotated[
+    str | None,
+    Query(max_length=MAX_CURSOR_LENGTH, description="`next_cursor` of the previous page."),
+]
+PageCursor.__doc__ = """The `cursor` query parameter of a listing (None: the first page), at most
+512 characters; decode it with `decode_cursor`."""
+
+
 class InvalidCursorError(ValidationFailedError):
+    """422 `request.invalid_cursor`: a cursor from another listing or sort, or tampered."""
+
     code = "request.invalid_cursor"
 
     def __init__(self) -> None:
@@ -32,6 +46,8 @@ class InvalidCursorError(ValidationFailedError):
 
 
 def encode_cursor(kind: str, *values: Any) -> str:
+    """An opaque cursor holding `kind` (the listing and its sort) and the last row's sort
+    key(s): JSON in URL-safe base64, so any JSON value round-trips."""
     raw = orjson.dumps([kind, *values])
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 

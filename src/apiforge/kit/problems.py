@@ -14,16 +14,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from apiforge.kit.asgi import Send
-from apiforge.kit.errors import AppError
+from apiforge.kit.db.failures import classify, driver_message
+from apiforge.kit.errors import AppError, PayloadTooLargeError, ValidationFailedError
 from apiforge.kit.request_context import current_request_id
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+INTERNAL_DETAIL = "An internal error occurred; it has been logged."
 logger = logging.getLogger("apiforge.errors")
 
 _HTTP_CODES = {
     404: "http.not_found",
     405: "http.method_not_allowed",
-    413: "request.too_large",
+    413: PayloadTooLargeError.code,
     415: "http.unsupported_media_type",
 }
 
@@ -113,8 +115,8 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
     exc = cast(RequestValidationError, exc)  # registered for this type only
     return problem_response(
         status=422,
-        code="request.validation_failed",
-        detail="The request is not valid; see `errors` for each field.",
+        code=ValidationFailedError.code,
+        detail=ValidationFailedError.FIELDS_DETAIL,
         errors=_field_errors(exc),
     )
 
@@ -128,28 +130,30 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
     )
 
 
-# Database failures that are not bugs: a constraint only the commit could check (a concurrent
-# writer won) is a conflict to retry; no connection in time, or a lock/statement timeout, is
-# an outage to retry later. Anything else from the database stays a logged 500.
-_DATABASE_ERRORS: tuple[tuple[type[Exception], int, str, str], ...] = (
-    (sa_exc.IntegrityError, 409, "db.conflict", "The change conflicts with another; retry."),
-    (sa_exc.TimeoutError, 503, "db.unavailable", "No database connection was free in time."),
-    (sa_exc.OperationalError, 503, "db.unavailable", "The database did not answer in time."),
-)
-
-
-def _database_handler(status: int, code: str, detail: str) -> Any:
-    async def handle(request: Request, exc: Exception) -> Response:
-        logger.warning("database error answered %s %s: %s", status, code, type(exc).__name__)
-        headers = {"Retry-After": "1"} if status == 503 else None
-        return problem_response(status=status, code=code, detail=detail, headers=headers)
-
-    return handle
+async def _on_database_error(request: Request, exc: Exception) -> Response:
+    failure = classify(exc)
+    if failure is None:
+        # A bug (a missing table, a type the driver refused): the driver's own words in the
+        # log, nothing of them in the answer.
+        logger.error(
+            "database error on %s %s answered 500: %s",
+            request.method,
+            request.url.path,
+            driver_message(exc),
+        )
+        return problem_response(status=500, code=AppError.code, detail=INTERNAL_DETAIL)
+    logger.warning(
+        "database error answered %s %s: %s", failure.status, failure.code, driver_message(exc)
+    )
+    headers = {"Retry-After": "1"} if failure.status == 503 else None
+    return problem_response(
+        status=failure.status, code=failure.code, detail=failure.detail, headers=headers
+    )
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    for error, status, code, detail in _DATABASE_ERRORS:
-        app.add_exception_handler(error, _database_handler(status, code, detail))
+    for error in (sa_exc.DBAPIError, sa_exc.TimeoutError):
+        app.add_exception_handler(error, _on_database_error)
     app.add_exception_handler(AppError, _on_app_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)

@@ -24,6 +24,8 @@ DEFAULT_HEADROOM = 5
 
 
 class Severity(StrEnum):
+    """How bad a finding is: an error fails `apiforge check` (exit 1)."""
+
     ERROR = "error"
     WARNING = "warning"
     OK = "ok"
@@ -31,6 +33,8 @@ class Severity(StrEnum):
 
 @dataclass(frozen=True)
 class Finding:
+    """One line of `apiforge check`: its severity, what was checked, and what was found."""
+
     severity: Severity
     topic: str
     message: str
@@ -64,7 +68,7 @@ def _environment(settings: Settings) -> Finding:
         Severity.WARNING,
         "environment",
         f"{settings.environment.value}: docs, metrics and profiling open and the public "
-        "development key accepted; set APIFORGE_ENVIRONMENT=production",
+        f"development key accepted; set {settings.env_name('environment')}=production",
     )
 
 
@@ -103,7 +107,7 @@ def _metrics(settings: Settings) -> Finding:
     if settings.metrics_on_main_port:
         problem = (
             f"served on the main port at {metrics.path}: whoever reaches the API reads them; "
-            "set APIFORGE_METRICS__PORT and scrape that port"
+            f"set {settings.env_name('metrics.port')} and scrape that port"
         )
         return _production_only(settings, "metrics", problem, f"on the main port at {metrics.path}")
     if metrics.port is not None:
@@ -143,7 +147,8 @@ def _shared_state(settings: Settings, deployment: Deployment) -> Finding:
         "redis",
         f"none with {deployment.processes} processes: each has its own cache, and a write "
         "invalidates only its own process's cache (the others serve "
-        f"stale reads for up to {settings.cache.default_ttl_seconds:g} s); set APIFORGE_REDIS_URL",
+        f"stale reads for up to {settings.cache.default_ttl_seconds:g} s); "
+        f"set {settings.env_name('redis_url')}",
     )
 
 
@@ -204,7 +209,8 @@ def pool_finding(settings: Settings, deployment: Deployment, limits: ConnectionL
         f"{db.max_overflow} overflow) = {demand} connections; the database takes {budget} "
         f"(max_connections {limits.max_connections} - superuser_reserved_connections "
         f"{limits.superuser_reserved}{reserved} - headroom {deployment.headroom}); open now: "
-        f"{limits.application_connections} apiforge, {limits.other_connections} other"
+        f"{limits.application_connections} {settings.service_name}, "
+        f"{limits.other_connections} other"
     )
     if demand > budget:
         fits = budget // deployment.processes
@@ -228,11 +234,15 @@ async def database_finding(settings: Settings, deployment: Deployment) -> Findin
     if settings.is_sqlite:
         return sqlite_finding(settings, deployment)
     engine = create_engine(
-        settings.database_url, settings.db.model_copy(update={"pool_size": 1, "max_overflow": 0})
+        settings.database_url,
+        settings.db.model_copy(update={"pool_size": 1, "max_overflow": 0}),
+        application_name=f"{settings.service_name}-check",
     )
     try:
         async with asyncio.timeout(settings.db.pool_timeout + 5), engine.connect() as connection:
-            limits = await read_connection_limits(connection)
+            limits = await read_connection_limits(
+                connection, application_name=settings.service_name
+            )
     except (OSError, TimeoutError, SQLAlchemyError) as exc:
         return _unreachable(settings, exc)
     finally:
@@ -247,3 +257,9 @@ def _unreachable(settings: Settings, exc: BaseException) -> Finding:
         "database",
         f"cannot read the limits of {where}: {type(exc).__name__}: {exc}",
     )
+
+
+async def production_findings(settings: Settings, deployment: Deployment) -> list[Finding]:
+    """Every finding for `settings` run as `deployment`: the settings' own, then the
+    database's (its connection limit read live; unreachable is an error finding)."""
+    return [*settings_findings(settings, deployment), await database_finding(settings, deployment)]

@@ -1,14 +1,16 @@
-"""Typed settings read from the environment (APIFORGE_*) and `.env`.
+"""Typed settings read from the environment (`APIFORGE_*`, or a service's own prefix) and
+`.env`: the only module that reads the environment. Each component receives its own section;
+nothing builds a module-level `Settings()`. Not for: a service's own tunables (subclass
+`Settings` with sections of your own)."""
 
-The only module that reads the environment. Each component receives its own section;
-nothing builds a module-level `Settings()`.
-"""
-
+import importlib.util
 from enum import StrEnum
-from typing import Literal, Self
+from typing import Any, ClassVar, Literal, Self, TypeVar
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 # A key everybody can read in this file: accepted in development and test so that
 # `make run` needs no set-up, refused in production.
@@ -19,7 +21,44 @@ _DIGEST_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
 OWASP_ARGON2_MINIMUMS = ((47104, 1), (19456, 2), (12288, 3), (9216, 4), (7168, 5))
 
 
+# The drivers the kit runs on (both async); every other scheme is refused when settings load.
+SQLITE_DRIVER = "sqlite+aiosqlite"
+POSTGRES_DRIVER = "postgresql+asyncpg"
+_URL_FORMS = f"{SQLITE_DRIVER}:///./file.db or {POSTGRES_DRIVER}://user:password@host:5432/database"
+
+
+def is_sqlite_url(url: str) -> bool:
+    """True for the embedded database (the one test of it, used wherever it matters)."""
+    return url.startswith("sqlite")
+
+
+def _right_form(url: URL) -> str:
+    """A message naming the driver a refused scheme should have been."""
+    if url.drivername.startswith("postgres"):
+        fixed = url.set(drivername=POSTGRES_DRIVER).render_as_string(hide_password=True)
+        return f"PostgreSQL is reached through asyncpg: use {fixed}"
+    if url.drivername.startswith("sqlite"):
+        fixed = url.set(drivername=SQLITE_DRIVER).render_as_string(hide_password=True)
+        return f"SQLite is reached through aiosqlite: use {fixed}"
+    return f"the kit runs on SQLite or PostgreSQL: use {_URL_FORMS}"
+
+
+def check_database_url(url: str) -> str:
+    """`url` if it names a driver the kit runs on; else `ValueError` naming the right form."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError(f"not a database URL; use {_URL_FORMS}") from None
+    if parsed.drivername not in (SQLITE_DRIVER, POSTGRES_DRIVER):
+        raise ValueError(f"{parsed.drivername}:// is not supported: {_right_form(parsed)}")
+    return url
+
+
 class Environment(StrEnum):
+    """Where the service runs: production (the default, secure unless told otherwise),
+    development (`make run`: docs, metrics and profiling open, a public signing key
+    accepted) or test (cheap password hashing)."""
+
     DEVELOPMENT = "development"
     TEST = "test"
     PRODUCTION = "production"
@@ -40,14 +79,21 @@ class DatabaseSettings(BaseModel):
 
 
 class RedisSettings(BaseModel):
+    """Client timeouts (seconds): every Redis call is bounded, so a slow Redis is a miss."""
+
     socket_timeout: float = Field(default=1.0, gt=0)
     connect_timeout: float = Field(default=1.0, gt=0)
 
 
 class AuthSettings(BaseModel):
+    """Access tokens, refresh tokens and password hashing. `issuer` and `audience` default
+    from the service name (`<name>`, `<name>-api`). `token_url`: the service's OAuth2
+    password-flow endpoint, for the docs' Authorize button (None: a plain bearer field)."""
+
     algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
-    issuer: str = "apiforge"
-    audience: str = "apiforge-api"
+    issuer: str = Field(default="apiforge", min_length=1)
+    audience: str = Field(default="apiforge-api", min_length=1)
+    token_url: str | None = None
     access_token_ttl_seconds: int = Field(default=900, ge=30, le=900)
     refresh_token_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=60)
     # OWASP's minimum for argon2id: m=19 MiB, t=2, p=1.
@@ -57,6 +103,8 @@ class AuthSettings(BaseModel):
 
 
 class HealthSettings(BaseModel):
+    """Readiness probes: each check gets this long before it counts as failed."""
+
     check_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
 
 
@@ -69,6 +117,7 @@ class CacheSettings(BaseModel):
     l1_max_entries: int = Field(default=10_000, ge=1)
     l1_ttl_seconds: float = Field(default=5.0, gt=0, le=3600)
     default_ttl_seconds: float = Field(default=60.0, gt=0)
+    # Default from the service name: `<name>:cache:` and `<name>:cache:invalidations`.
     key_prefix: str = Field(default="apiforge:cache:", min_length=1)
     # Pub/sub channels ignore Redis's logical databases: give each deployment its own.
     channel: str = Field(default="apiforge:cache:invalidations", min_length=1)
@@ -81,6 +130,8 @@ class MetricsSettings(BaseModel):
     aggregate of all workers on that separate port instead (the one to give Prometheus)."""
 
     enabled: bool = True
+    # The metric names' prefix (`<namespace>_http_requests_total`); default: the service name.
+    namespace: str = Field(default="apiforge", pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")
     # None: on the main port outside production; production needs an explicit true.
     expose: bool | None = None
     path: str = Field(default="/metrics", pattern=r"^/[A-Za-z0-9_./-]*$")
@@ -95,6 +146,7 @@ class TracingSettings(BaseModel):
     outbound HTTP are traced and exported by OTLP/HTTP, and log lines carry the trace ID."""
 
     enabled: bool = False
+    # Default: the service name.
     service_name: str = Field(default="apiforge", min_length=1)
     exporter: Literal["otlp", "console"] = "otlp"
     # The collector's base URL; the exporter appends /v1/traces.
@@ -114,7 +166,8 @@ class LoopLagSettings(BaseModel):
 
 class ProfilingSettings(BaseModel):
     """On-demand pyinstrument profile of one request (the `profiling` extra), for admins only.
-    None: on outside production; production needs an explicit true."""
+    None: on outside production when pyinstrument is installed; production needs an explicit
+    true (and true without pyinstrument refuses to start)."""
 
     enabled: bool | None = None
     admin_role: str = "admin"
@@ -138,8 +191,23 @@ class ServerSettings(BaseModel):
     worker_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
 
 
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
 class Settings(BaseSettings):
-    """All of apiforge's configuration. Production is the default: secure unless told otherwise."""
+    """All of a service's configuration, read from `APIFORGE_*` variables (`__` nests a
+    section: `APIFORGE_DB__POOL_SIZE=10`) and `.env`. Production is the default: secure
+    unless told otherwise. A service subclasses it with its own name, prefix and sections::
+
+        class NotesSettings(Settings, env_prefix="NOTES_"):
+            service_name: str = "notes"
+            notes: NotesSection = NotesSection()     # NOTES_NOTES__PAGE_SIZE=50
+
+    The service name is the default of the JWT issuer and audience, the cache's key prefix
+    and channel, the metrics namespace, the tracing service name and the database
+    `application_name`.
+    """
 
     model_config = SettingsConfigDict(
         env_prefix="APIFORGE_",
@@ -148,9 +216,11 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
+    service_name: str = Field(default="apiforge", pattern=r"^[a-z][a-z0-9_-]{0,62}$")
     environment: Environment = Environment.PRODUCTION
     secret_key: SecretStr | None = None
-    database_url: str = "sqlite+aiosqlite:///./apiforge.db"
+    # Default: a SQLite file named after the service in the current folder (`./apiforge.db`).
+    database_url: str = ""
     redis_url: str | None = None
     log_format: Literal["json", "console"] = "json"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -158,7 +228,6 @@ class Settings(BaseSettings):
     access_log: bool = True
     # None: docs on outside production. Production serves them only when set to true.
     expose_docs: bool | None = None
-    demo_password: SecretStr = SecretStr("apiforge-demo")
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
 
     db: DatabaseSettings = DatabaseSettings()
@@ -172,8 +241,36 @@ class Settings(BaseSettings):
     profiling: ProfilingSettings = ProfilingSettings()
     server: ServerSettings = ServerSettings()
 
+    # Argon2 parameters of the test environment, unless the test sets its own.
+    _TEST_ARGON2: ClassVar[dict[str, int]] = {
+        "argon2_memory_kib": 64,
+        "argon2_time_cost": 1,
+        "argon2_parallelism": 1,
+    }
+
+    @classmethod
+    def for_tests(cls, database_url: str, **overrides: Any) -> Self:
+        """Test-environment settings on `database_url` that ignore any `.env` lying around
+        (environment variables still apply); `overrides` are field values."""
+        values: dict[str, Any] = {"environment": Environment.TEST, "database_url": database_url}
+        values.update(overrides)
+        return cls(_env_file=None, **values)
+
+    @classmethod
+    def env_name(cls, field: str) -> str:
+        """The environment variable of a (dotted) field: `env_name("db.pool_size")` is
+        `APIFORGE_DB__POOL_SIZE` here and `NOTES_DB__POOL_SIZE` for a `NOTES_` subclass."""
+        prefix = str(cls.model_config.get("env_prefix") or "")
+        return prefix + "__".join(part.upper() for part in field.split("."))
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, url: str) -> str:
+        return check_database_url(url) if url else url
+
     @model_validator(mode="after")
     def _secure_defaults(self) -> Self:
+        self._name_defaults()
         if self.environment is Environment.PRODUCTION:
             self._check_production()
         elif self.secret_key is None:
@@ -183,23 +280,35 @@ class Settings(BaseSettings):
             and "argon2_memory_kib" not in self.auth.model_fields_set
         ):
             # Cheap hashing keeps the suite fast; the algorithm and code path stay the same.
-            self.auth = self.auth.model_copy(
-                update={"argon2_memory_kib": 64, "argon2_time_cost": 1, "argon2_parallelism": 1}
-            )
+            self.auth = self.auth.model_copy(update=self._TEST_ARGON2)
         return self
+
+    def _name_defaults(self) -> None:
+        """Names not set take the service's: two services sharing a Redis or a collector do
+        not mix their keys, channels, tokens or series by default."""
+        name = self.service_name
+        if not self.database_url:
+            self.database_url = f"{SQLITE_DRIVER}:///./{name}.db"
+        self.auth = _unset_from(self.auth, issuer=name, audience=f"{name}-api")
+        self.cache = _unset_from(
+            self.cache, key_prefix=f"{name}:cache:", channel=f"{name}:cache:invalidations"
+        )
+        self.metrics = _unset_from(self.metrics, namespace=name.replace("-", "_"))
+        self.tracing = _unset_from(self.tracing, service_name=name)
 
     def _check_production(self) -> None:
         key = self.secret_key.get_secret_value() if self.secret_key else ""
+        variable = self.env_name("secret_key")
         if not key or key == DEVELOPMENT_SECRET_KEY:
             raise ValueError(
-                "APIFORGE_SECRET_KEY must be set to a random value in production "
+                f"{variable} must be set to a random value in production "
                 "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
             )
         # An HMAC key shorter than the digest weakens it (RFC 7518 section 3.2).
         needed = max(MIN_SECRET_KEY_BYTES, _DIGEST_BYTES[self.auth.algorithm])
         if len(key.encode()) < needed:
             raise ValueError(
-                f"APIFORGE_SECRET_KEY must be at least {needed} bytes in production "
+                f"{variable} must be at least {needed} bytes in production "
                 f"with {self.auth.algorithm}"
             )
         auth = self.auth
@@ -228,8 +337,10 @@ class Settings(BaseSettings):
 
     @property
     def profiling_enabled(self) -> bool:
+        """Explicit settings win; by default on outside production when pyinstrument is
+        installed (a missing optional extra leaves the feature off, never half on)."""
         if self.profiling.enabled is None:
-            return self.environment is not Environment.PRODUCTION
+            return self.environment is not Environment.PRODUCTION and _installed("pyinstrument")
         return self.profiling.enabled
 
     @property
@@ -240,4 +351,42 @@ class Settings(BaseSettings):
 
     @property
     def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
+        return is_sqlite_url(self.database_url)
+
+    def secret_values(self) -> list[str]:
+        """Every secret these settings hold (each `SecretStr` field, a service's sections
+        included, and the passwords in the database and Redis URLs): the logs mask them
+        wherever they would appear in free text."""
+        values = [value for value in _secrets_of(self) if value]
+        for url in (self.database_url, self.redis_url):
+            password = _url_password(url)
+            if password:
+                values.append(password)
+        return values
+
+
+_Section = TypeVar("_Section", bound=BaseModel)
+
+
+def _unset_from(section: _Section, **defaults: str) -> _Section:
+    """`section` with each of `defaults` applied where the field was not set explicitly."""
+    update = {key: value for key, value in defaults.items() if key not in section.model_fields_set}
+    return section.model_copy(update=update) if update else section
+
+
+def _secrets_of(model: BaseModel) -> list[str]:
+    found: list[str] = []
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, SecretStr):
+            found.append(value.get_secret_value())
+        elif isinstance(value, BaseModel):
+            found.extend(_secrets_of(value))
+    return found
+
+
+def _url_password(url: str | None) -> str | None:
+    if not url or "://" not in url or "@" not in url:
+        return None
+    userinfo = url.split("://", 1)[1].rsplit("@", 1)[0]
+    return userinfo.split(":", 1)[1] if ":" in userinfo else None

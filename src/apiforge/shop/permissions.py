@@ -5,8 +5,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from apiforge.kit.auth import Principal
-from apiforge.kit.auth.dependencies import require_roles
+from apiforge.kit import Principal, require_roles
 
 
 class Role(StrEnum):

@@ -1,5 +1,6 @@
 """Demo data for development: a dozen categories, N products with plausible names, prices and
-stock, and two users (an admin and a customer) whose password is APIFORGE_DEMO_PASSWORD.
+stock, and two users (an admin and a customer) whose password is `demo_password`
+(APIFORGE_DEMO_PASSWORD).
 
 Idempotent: what exists is kept (categories by name, users by email) and products are topped
 up to N, so `make run` can seed on every start. The products come from `random.Random(seed)`,
@@ -16,14 +17,11 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit.auth.passwords import PasswordHasher
-from apiforge.kit.db.base import table_of
-from apiforge.kit.db.database import Database
-from apiforge.kit.errors import PermissionDeniedError
-from apiforge.kit.settings import Environment, Settings
+from apiforge.kit import Database, Environment, PasswordHasher, PermissionDeniedError, table_of
 from apiforge.shop.accounts.models import User
 from apiforge.shop.catalog.models import Category, Product
 from apiforge.shop.permissions import Role
+from apiforge.shop.settings import ShopSettings
 
 DEFAULT_PRODUCTS = 10_000
 DEFAULT_RNG_SEED = 20_240_601
@@ -102,16 +100,16 @@ class SeedReport:
 
 
 async def seed_demo(
-    settings: Settings, *, products: int = DEFAULT_PRODUCTS, rng_seed: int = DEFAULT_RNG_SEED
+    settings: ShopSettings, *, products: int = DEFAULT_PRODUCTS, rng_seed: int = DEFAULT_RNG_SEED
 ) -> SeedReport:
     """Seed `settings.database_url` in one transaction. Refused outside development and test:
     demo users with a published password must never reach a production database."""
     if settings.environment not in SEED_ENVIRONMENTS:
         raise SeedRefusedError(
-            f"demo data is only seeded in development (APIFORGE_ENVIRONMENT is "
+            f"demo data is only seeded in development ({settings.env_name('environment')} is "
             f"{settings.environment.value})"
         )
-    database = Database.from_url(settings.database_url, settings.db)
+    database = Database.from_url(settings.database_url, settings.db, name=settings.service_name)
     try:
         async with database.transaction() as session:
             categories_created, category_ids = await _seed_categories(session)
@@ -187,7 +185,7 @@ def demo_products(
         }
 
 
-async def _seed_users(session: AsyncSession, settings: Settings) -> int:
+async def _seed_users(session: AsyncSession, settings: ShopSettings) -> int:
     table = table_of(User)
     emails = [email for email, _ in DEMO_USERS]
     existing = set(

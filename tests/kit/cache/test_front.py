@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 
 from apiforge.kit import app_state, create_app
 from apiforge.kit.cache import PRIVATE_NO_STORE, cached_json, public_max_age
-from apiforge.kit.cache.front import CACHE_HEADER, FrontCache, cache_header
+from apiforge.kit.cache.front import CACHE_HEADER, FrontCache, front_cache_entry
 from tests.kit.apps import kit_settings, serve
 
 TAGS = ("things",)
@@ -32,7 +32,7 @@ async def thing(name: str, request: Request) -> Response:
     return rendered.response(
         if_none_match=request.headers.get("if-none-match"),
         cache_control=PRIVATE_NO_STORE if private else public_max_age(5),
-        front_cache=cache_header(key, TAGS),
+        front_cache=front_cache_entry(key, TAGS),
     )
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from apiforge.kit import Database
 from apiforge.kit.settings import DatabaseSettings
-from apiforge.kit.testing.plugin import count_queries
+from apiforge.kit.testing import count_queries
 
 
 @pytest.fixture
@@ -51,7 +51,8 @@ async def test_sqlite_enforces_foreign_keys(sqlite_db: Database) -> None:
 @pytest.mark.parametrize(("write", "begin"), [(True, "BEGIN IMMEDIATE"), (False, "BEGIN DEFERRED")])
 async def test_sqlite_begin_mode(sqlite_db: Database, write: bool, begin: str) -> None:
     with count_queries(sqlite_db.engine) as queries:
-        async with sqlite_db.session(write=write) as session:
+        make = sqlite_db.write_session if write else sqlite_db.snapshot_session
+        async with make() as session:
             await session.execute(text("SELECT 1"))
             await session.commit()
     assert queries.statements[:2] == [begin, "SELECT 1"]
@@ -64,12 +65,12 @@ async def test_sqlite_writer_takes_the_lock_up_front(sqlite_url: str) -> None:
     try:
         async with database.transaction() as setup:
             await setup.execute(text("CREATE TABLE t (x INTEGER)"))
-        async with database.session() as first:
+        async with database.write_session() as first:
             await first.execute(text("INSERT INTO t VALUES (1)"))
-            async with database.session(write=False) as reader:
+            async with database.read_session() as reader:
                 assert (await reader.execute(text("SELECT count(*) FROM t"))).scalar() == 0
             with pytest.raises(OperationalError, match="database is locked"):
-                async with database.session() as second:
+                async with database.write_session() as second:
                     await second.execute(text("SELECT 1"))
             await first.commit()
     finally:
@@ -82,7 +83,7 @@ async def test_postgres_session_settings(postgres_admin: str) -> None:
     )
     database = Database.from_url(postgres_admin, settings)
     try:
-        async with database.session(write=False) as session:
+        async with database.read_session() as session:
             timeout = (await session.execute(text("SHOW statement_timeout"))).scalar()
             name = (await session.execute(text("SHOW application_name"))).scalar()
             jit = (await session.execute(text("SHOW jit"))).scalar()
@@ -98,7 +99,7 @@ async def test_postgres_session_settings(postgres_admin: str) -> None:
 async def test_postgres_statement_timeout_is_enforced(postgres_admin: str) -> None:
     database = Database.from_url(postgres_admin, DatabaseSettings(statement_timeout_ms=100))
     try:
-        async with database.session(write=False) as session:
+        async with database.read_session() as session:
             with pytest.raises(DBAPIError, match="statement timeout"):
                 await session.execute(text("SELECT pg_sleep(2)"))
     finally:

@@ -1,5 +1,7 @@
-"""The request's unit of work on both backends: committed before the response starts, a failed
-commit never reported as success, after-commit callbacks only after a commit."""
+"""The request's unit of work on both backends: the route declares it (`WriteSession` or
+`ReadSession`), a write is committed before the response starts, a failed commit is never
+reported as success, after-commit callbacks run only after a commit and cannot change its
+answer, and `commit_on_error` is the one way to keep the changes of a refused request."""
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -9,21 +11,30 @@ from typing import Annotated
 import httpx
 import pytest
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import text
+from sqlalchemy import column, insert, table, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit import ConflictError, Database, DbSession, after_commit, app_state
+from apiforge.kit import (
+    ConflictError,
+    Database,
+    ReadSession,
+    WriteSession,
+    after_commit,
+    app_state,
+    commit_on_error,
+)
 from apiforge.kit.asgi import ASGIApp, Message, Receive, Scope, Send
-from apiforge.kit.db.session import request_session
-from apiforge.kit.testing.plugin import count_queries
-from tests.kit.apps import kit_app, serve
+from apiforge.kit.db.session import write_session
+from apiforge.kit.testing import count_queries
+from tests.kit.apps import capture_kit_logs, kit_app, serve
 
 # FastAPI's default (request) scope runs a yield dependency's exit after the response: the
 # control case, showing what the probe below catches.
-LateCommitSession = Annotated[AsyncSession, Depends(request_session)]
+LateCommitSession = Annotated[AsyncSession, Depends(write_session)]
 
 router = APIRouter()
 events: list[str] = []
+ITEMS = table("uow_items", column("parent_id"))
 
 
 async def _count(database: Database) -> int:
@@ -40,7 +51,7 @@ def _recorder(database: Database, label: str) -> Callable[[], Awaitable[None]]:
 
 
 @router.post("/items", status_code=201)
-async def create_item(session: DbSession, parent_id: int = 1) -> dict[str, str]:
+async def create_item(session: WriteSession, parent_id: int = 1) -> dict[str, str]:
     await session.execute(text("INSERT INTO uow_items (parent_id) VALUES (:p)"), {"p": parent_id})
     events.append("handler returned")
     return {"status": "created"}
@@ -54,21 +65,49 @@ async def create_item_late(session: LateCommitSession) -> dict[str, str]:
 
 @router.post("/items/with-callbacks", status_code=201)
 async def create_with_callbacks(
-    request: Request, session: DbSession, fail: bool = False
+    request: Request, session: WriteSession, fail: bool = False, broken: bool = False
 ) -> dict[str, str]:
     await session.execute(text("INSERT INTO uow_items (parent_id) VALUES (1)"))
     database = app_state(request.app).database
     after_commit(session, _recorder(database, "first"))
+    if broken:
+        after_commit(session, _broken_callback)
     after_commit(session, _recorder(database, "second"))
     if fail:
         raise ConflictError("The handler changed its mind.")
     return {"status": "created"}
 
 
+async def _broken_callback() -> None:
+    events.append("broken ran")
+    raise RuntimeError("the job queue is down")
+
+
+@router.post("/items/refused-but-kept")
+async def refuse_but_keep(session: WriteSession, bug: bool = False) -> dict[str, str]:
+    await session.execute(text("INSERT INTO uow_items (parent_id) VALUES (1)"))
+    commit_on_error(session)
+    if bug:
+        raise RuntimeError("not a refusal: a bug")
+    raise ConflictError("Refused, but what was written stays.")
+
+
 @router.get("/items/count")
-async def count_items(session: DbSession) -> dict[str, int]:
+async def count_items(session: ReadSession) -> dict[str, int]:
     rows = (await session.execute(text("SELECT count(*) FROM uow_items"))).scalar_one()
     return {"count": int(rows)}
+
+
+@router.get("/items/count-for-update")
+async def count_items_writing(session: WriteSession) -> dict[str, int]:
+    rows = (await session.execute(text("SELECT count(*) FROM uow_items"))).scalar_one()
+    return {"count": int(rows)}
+
+
+@router.post("/items/through-a-read-session", status_code=201)
+async def write_through_read(session: ReadSession) -> dict[str, str]:
+    await session.execute(insert(ITEMS).values(parent_id=1))
+    return {"status": "created"}
 
 
 @dataclass
@@ -192,11 +231,51 @@ async def test_read_requests_see_committed_rows(uow: UnitOfWork) -> None:
     assert response.json() == {"count": 1}
 
 
+async def test_a_failing_callback_is_logged_and_counted_and_the_write_stands(
+    uow: UnitOfWork, caplog: pytest.LogCaptureFixture
+) -> None:
+    with capture_kit_logs(caplog):
+        response = await uow.client.post("/items/with-callbacks", params={"broken": True})
+    assert response.status_code == 201
+    assert events == ["first sees 1", "broken ran", "second sees 1"]
+    assert await uow.committed_rows() == 1
+    assert uow.database.stats.after_commit_failures == 1
+    (failure,) = [r for r in caplog.records if "after-commit callback" in r.getMessage()]
+    assert "_broken_callback failed; the write stays committed" in failure.getMessage()
+    assert failure.exc_info is not None
+    assert caplog.text.count(response.headers["x-request-id"]) >= 1
+
+
+async def test_commit_on_error_keeps_the_changes_of_a_refusal(uow: UnitOfWork) -> None:
+    response = await uow.client.post("/items/refused-but-kept")
+    assert response.status_code == 409
+    assert await uow.committed_rows() == 1
+
+
+async def test_commit_on_error_does_not_keep_the_changes_of_a_bug(uow: UnitOfWork) -> None:
+    response = await uow.client.post("/items/refused-but-kept", params={"bug": True})
+    assert response.status_code == 500
+    assert await uow.committed_rows() == 0
+
+
+async def test_a_write_through_a_read_session_is_refused_and_writes_nothing(
+    uow: UnitOfWork,
+) -> None:
+    response = await uow.client.post("/items/through-a-read-session")
+    assert response.status_code == 500
+    assert response.json()["code"] == "internal"
+    assert await uow.committed_rows() == 0
+
+
 @pytest.mark.parametrize(
     ("method", "path", "begin"),
-    [("GET", "/items/count", "BEGIN DEFERRED"), ("POST", "/items", "BEGIN IMMEDIATE")],
+    [
+        ("GET", "/items/count", "BEGIN DEFERRED"),
+        ("GET", "/items/count-for-update", "BEGIN IMMEDIATE"),
+        ("POST", "/items", "BEGIN IMMEDIATE"),
+    ],
 )
-async def test_sqlite_requests_begin_by_method(
+async def test_sqlite_requests_begin_by_declared_session(
     sqlite_url: str, method: str, path: str, begin: str
 ) -> None:
     async with unit_of_work(sqlite_url) as context:

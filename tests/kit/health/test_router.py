@@ -5,9 +5,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
+from apiforge.kit import Migrations, app_state, create_app
 from apiforge.kit.settings import HealthSettings
-from tests.kit.apps import capture_kit_logs, kit_app, serve
+from apiforge.shop.migrations import MIGRATIONS_DIR
+from apiforge.shop.models import metadata
+from tests.kit.apps import capture_kit_logs, kit_app, kit_settings, serve
 
 FAST = HealthSettings(check_timeout_seconds=0.3)
 
@@ -107,3 +111,28 @@ async def test_hung_database_times_out_quickly(silent_port: int) -> None:
     assert status == 503
     assert body["checks"] == {"database": "timeout"}
     assert elapsed < 1.5  # not the 5 s pool/connect timeout
+
+
+async def test_ready_reports_pending_migrations_until_they_ran(kit_database_url: str) -> None:
+    """A schema behind the code is "not ready" (and says so), not an app that answers every
+    request with a database error; once migrated it is ready, and the probe stops asking."""
+    history = Migrations(MIGRATIONS_DIR)
+    app = create_app(kit_settings(kit_database_url, health=FAST), migrations=history)
+    async with serve(app) as client:
+        behind = await client.get("/health/ready")
+        assert behind.status_code == 503
+        assert behind.json()["detail"] == "Not ready: migrations"
+        assert behind.json()["checks"] == {"database": "ok", "migrations": "pending"}
+        database = app_state(app).database
+        try:
+            async with database.engine.begin() as conn:
+                await history.upgrade_on(conn)
+            ready = await client.get("/health/ready")
+            assert ready.status_code == 200
+            assert ready.json()["checks"] == {"database": "ok", "migrations": "ok"}
+            again = await client.get("/health/ready")
+            assert again.json()["checks"] == {"database": "ok"}  # known current: not asked again
+        finally:
+            async with database.engine.begin() as conn:
+                await conn.run_sync(metadata.drop_all)
+                await conn.execute(text("DROP TABLE alembic_version"))

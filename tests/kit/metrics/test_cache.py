@@ -8,7 +8,7 @@ from redis.asyncio import Redis
 
 from apiforge.kit import app_state, create_app
 from apiforge.kit.cache import CacheStats, RedisCache, cached_json, public_max_age
-from apiforge.kit.cache.front import FrontCache, cache_header
+from apiforge.kit.cache.front import FrontCache, front_cache_entry
 from apiforge.kit.metrics import build_metrics
 from apiforge.kit.metrics.cache import CacheCounters
 from apiforge.kit.settings import CacheSettings
@@ -32,7 +32,9 @@ async def thing(name: str, request: Request) -> Response:
     key, tags = f"thing:{name}", ("things",)
     rendered = await cached_json(cache, key, render, ttl=60, tags=tags)
     return rendered.response(
-        if_none_match=None, cache_control=public_max_age(5), front_cache=cache_header(key, tags)
+        if_none_match=None,
+        cache_control=public_max_age(5),
+        front_cache=front_cache_entry(key, tags),
     )
 
 

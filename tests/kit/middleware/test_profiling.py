@@ -3,6 +3,7 @@
 untouched, and the layer is not installed in production unless enabled."""
 
 import asyncio
+import importlib.util
 import sys
 import time
 from typing import Any
@@ -11,7 +12,7 @@ import httpx
 import pytest
 from fastapi import APIRouter, FastAPI, Request
 
-from apiforge.kit import Environment, app_state
+from apiforge.kit import Environment, MissingExtraError, ProfilingSettings, app_state
 from apiforge.kit.auth.principal import Principal
 from apiforge.kit.middleware.profiling import ProfilingMiddleware
 from apiforge.kit.problems import PROBLEM_CONTENT_TYPE
@@ -158,11 +159,35 @@ async def test_the_admin_role_is_configurable(sqlite_url: str) -> None:
         assert "crunch_numbers" in (await _profile(client, app, "ops")).text
 
 
-def test_enabled_without_pyinstrument_fails_at_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_enabled_without_pyinstrument_refuses_to_build_the_app(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Asked for explicitly, a missing pyinstrument stops the factory with the install
+    command (before any server starts), not a 500 on every request."""
     monkeypatch.setitem(sys.modules, "pyinstrument", None)  # what a missing package looks like
+    monkeypatch.setattr(importlib.util, "find_spec", _missing("pyinstrument"))
+    with pytest.raises(MissingExtraError) as refused:
+        _app(sqlite_url, [], profiling=ProfilingSettings(enabled=True))
+    assert str(refused.value) == (
+        "profiling is on but pyinstrument is not installed: pip install "
+        "'apiforge[profiling]', or set APIFORGE_PROFILING__ENABLED=false"
+    )
 
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        pass
 
-    with pytest.raises(RuntimeError, match="profiling` extra"):
-        ProfilingMiddleware(app, admin_role="admin")
+def test_default_profiling_stays_off_without_pyinstrument(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """By default (development) profiling is on only where it can work: without the extra
+    the app starts, unprofiled, instead of half-starting."""
+    monkeypatch.setattr(importlib.util, "find_spec", _missing("pyinstrument"))
+    app = _app(sqlite_url, [], environment=Environment.DEVELOPMENT)
+    assert not _installed(app)
+
+
+def _missing(name: str) -> Any:
+    real = importlib.util.find_spec
+
+    def find_spec(module: str, *args: Any) -> Any:
+        return None if module == name else real(module, *args)
+
+    return find_spec

@@ -16,7 +16,6 @@ from apiforge.kit.tracing import trace_http_client
 from tests.kit.apps import responder
 from tests.kit.tracing.conftest import children_of, serve_traced, server_spans
 
-DOWNSTREAM = "downstream"
 TRACEPARENT = b"traceparent"
 
 
@@ -28,13 +27,13 @@ def _relay_app(sqlite_url: str, seen: list[dict[bytes, bytes]], ratio: float) ->
         transport = httpx.ASGITransport(app=responder(before=remember))
         client = httpx.AsyncClient(transport=transport, base_url="http://downstream.test")
         trace_http_client(client, state)
-        state.extras[DOWNSTREAM] = client
+        app.state.downstream = client  # a service's own resource: on Starlette's app.state
 
     router = APIRouter()
 
     @router.get("/relay")
     async def relay(request: Request) -> dict[str, Any]:
-        client: httpx.AsyncClient = app_state(request.app).extras[DOWNSTREAM]
+        client: httpx.AsyncClient = request.app.state.downstream
         return {"status": (await client.get("/ping")).status_code}
 
     settings = Settings(
@@ -43,7 +42,8 @@ def _relay_app(sqlite_url: str, seen: list[dict[bytes, bytes]], ratio: float) ->
         database_url=sqlite_url,
         tracing=TracingSettings(enabled=True, exporter="console", sample_ratio=ratio),
     )
-    return create_app(settings, routers=[router], on_startup=[open_client])
+    app = create_app(settings, routers=[router], on_startup=[open_client])
+    return app
 
 
 async def test_outbound_call_is_a_child_span_and_carries_traceparent(sqlite_url: str) -> None:
@@ -51,7 +51,7 @@ async def test_outbound_call_is_a_child_span_and_carries_traceparent(sqlite_url:
     app = _relay_app(sqlite_url, seen, 1.0)
     async with serve_traced(app) as (client, exporter):
         assert (await client.get("/relay")).json() == {"status": 200}
-        await app_state(app).extras[DOWNSTREAM].aclose()
+        await app.state.downstream.aclose()
     (server,) = server_spans(exporter)
     (outbound,) = children_of(exporter, server)
     assert outbound.kind is SpanKind.CLIENT
@@ -67,7 +67,7 @@ async def test_an_unsampled_request_passes_an_unsampled_traceparent(sqlite_url: 
     app = _relay_app(sqlite_url, seen, 0.0)
     async with serve_traced(app) as (client, exporter):
         assert (await client.get("/relay")).json() == {"status": 200}
-        await app_state(app).extras[DOWNSTREAM].aclose()
+        await app.state.downstream.aclose()
     assert exporter.get_finished_spans() == ()
     _, trace_id, _, flags = seen[0][TRACEPARENT].decode().split("-")
     assert len(trace_id) == 32

@@ -5,7 +5,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit.lifespan import app_state
+from apiforge.kit import app_state
 from apiforge.shop.accounts.schemas import TokenPair
 from apiforge.shop.accounts.service import AccountsService
 from tests.factories import UserWithPassword

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit.db.base import utcnow
+from apiforge.kit import utcnow
 from apiforge.shop.accounts.errors import EmailTakenError
 from apiforge.shop.accounts.repository import RefreshTokenRepository, UserRepository
 from tests.factories import UserWithPassword

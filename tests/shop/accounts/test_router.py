@@ -11,9 +11,8 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit.db.database import Database
-from apiforge.kit.settings import Settings
-from apiforge.kit.testing.plugin import count_queries
+from apiforge.kit import Database, Settings
+from apiforge.kit.testing import count_queries
 from apiforge.shop.accounts.models import User
 from tests.factories import UserWithPassword
 from tests.shop.accounts.conftest import login

@@ -7,8 +7,7 @@ from pydantic import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit.auth import Principal, refresh_token_digest
-from apiforge.kit.db.base import utcnow
+from apiforge.kit import Principal, refresh_token_digest, utcnow
 from apiforge.shop.accounts.errors import (
     AccountUnavailableError,
     EmailTakenError,

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit.db.base import table_of
+from apiforge.kit import table_of
 from apiforge.shop.catalog.models import Category, Product
 from tests.factories import UserWithPassword, create_category, create_product
 from tests.shop.catalog.conftest import order_product

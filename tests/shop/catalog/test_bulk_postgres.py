@@ -14,8 +14,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import Message
 
-from apiforge.kit.asgi import Message
 from apiforge.shop.catalog.bulk.repository import BulkProductRepository
 from apiforge.shop.catalog.bulk.rows import ImportRow
 from apiforge.shop.catalog.models import Category, Product

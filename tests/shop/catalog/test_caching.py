@@ -6,8 +6,8 @@ import orjson
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit.db.database import Database
-from apiforge.kit.testing.plugin import count_queries
+from apiforge.kit import Database
+from apiforge.kit.testing import count_queries
 from tests.factories import create_category, create_product
 
 READS = ["/api/categories", "/api/products?limit=5", "/api/products/search?q=aero"]

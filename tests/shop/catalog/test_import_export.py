@@ -15,7 +15,7 @@ from apiforge.shop.catalog.bulk.rows import MAX_ERRORS
 from apiforge.shop.catalog.bulk.service import ProductImporter
 from apiforge.shop.catalog.errors import ImportTooLargeError
 from apiforge.shop.catalog.models import Category, Product
-from apiforge.shop.catalog.router import IMPORT_MAX_BYTES
+from apiforge.shop.settings import CatalogSettings
 from tests.factories import create_category, create_product
 
 IMPORT = "/api/admin/products/import"
@@ -209,7 +209,11 @@ async def test_content_type_parameters_are_accepted(
 async def test_a_body_over_the_import_allowance_is_413(
     client: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:
-    headers = {**admin_headers, **NDJSON, "content-length": str(IMPORT_MAX_BYTES + 1)}
+    headers = {
+        **admin_headers,
+        **NDJSON,
+        "content-length": str(CatalogSettings().import_max_bytes + 1),
+    }
 
     response = await client.post(IMPORT, content=b"{}", headers=headers)
 

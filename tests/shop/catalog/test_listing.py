@@ -9,10 +9,8 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit.db.base import table_of
-from apiforge.kit.db.database import Database
-from apiforge.kit.pagination import encode_cursor
-from apiforge.kit.testing.plugin import count_queries
+from apiforge.kit import Database, encode_cursor, table_of
+from apiforge.kit.testing import count_queries
 from apiforge.shop.catalog.models import Product
 from tests.factories import create_category
 from tests.shop.catalog.conftest import Catalogue

@@ -4,8 +4,8 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit.db.database import Database
-from apiforge.kit.testing.plugin import count_queries
+from apiforge.kit import Database
+from apiforge.kit.testing import count_queries
 from apiforge.shop.catalog.models import Category, Product
 from tests.factories import create_category, create_product
 

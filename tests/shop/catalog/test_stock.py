@@ -1,7 +1,7 @@
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit.db.base import table_of
+from apiforge.kit import table_of
 from apiforge.shop.catalog.models import Product
 from apiforge.shop.catalog.service import CatalogService
 from tests.factories import create_category, create_product

@@ -1,7 +1,6 @@
 """GET /api/dashboard on committed data (its reads run on connections of their own, which a
 test's rolled-back transaction cannot share), on both databases."""
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -11,10 +10,9 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from apiforge.kit.db.database import Database
-from apiforge.kit.testing.plugin import count_queries
+from apiforge.kit import Database
+from apiforge.kit.testing import count_queries
 from apiforge.shop.catalog.models import Category, Product
-from apiforge.shop.dashboard.service import DashboardService
 from apiforge.shop.orders.models import Order, OrderLine
 from tests.factories import UserWithPassword, create_category, create_product
 
@@ -191,27 +189,3 @@ async def test_one_query_per_read_each_on_its_own_connection(
     # everybody) from the cache. More orders never mean more queries.
     assert len(few.data_statements) == len(before) == reads
     assert len(many.data_statements) == len(after) == reads - 1
-
-
-async def test_concurrent_reads_against_one_after_another(
-    database: Database, is_postgres: bool, customer: UserWithPassword, shop: Shop
-) -> None:
-    """Both ways give the same dashboard; on PostgreSQL the latency of each is printed (the
-    figure for BENCHMARKS.md, never asserted: timings on a shared machine are noise)."""
-    concurrent = DashboardService(database)
-    sequential = DashboardService(database, concurrent=False)
-
-    same = await concurrent.build(customer.id, with_stock_alerts=True)
-    assert same == await sequential.build(customer.id, with_stock_alerts=True)
-    if not is_postgres:
-        return
-    timings: dict[str, float] = {}
-    for name, service in (("sequential", sequential), ("concurrent", concurrent)) * 2:
-        started = time.perf_counter()
-        for _ in range(100):
-            await service.build(customer.id, with_stock_alerts=True)
-        timings[name] = (time.perf_counter() - started) / 100 * 1000  # the second round counts
-    print(  # the measured figure, shown with -s
-        f"\n[dashboard, admin view, 4 reads] sequential {timings['sequential']:.2f} ms, "
-        f"concurrent {timings['concurrent']:.2f} ms"
-    )

@@ -8,14 +8,16 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit.db.database import Database
-from apiforge.kit.pagination import MAX_CURSOR_LENGTH, encode_cursor
-from apiforge.kit.testing.plugin import count_queries
+from apiforge.kit import Database, encode_cursor
+from apiforge.kit.testing import count_queries
 from apiforge.shop.catalog.models import Category, Product
 from apiforge.shop.orders.schemas import OrderCreate, OrderItemCreate
 from apiforge.shop.orders.service import OrderService
 from tests.factories import UserWithPassword, create_product
 from tests.shop.orders.probes import place, place_ok, walk_pages
+
+# The cursor query parameter's bound (PageCursor: max_length 512).
+MAX_CURSOR_LENGTH = 512
 
 
 async def _products(session: AsyncSession, category: Category, count: int) -> list[Product]:

@@ -2,9 +2,8 @@
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit.db.base import utcnow
-from apiforge.kit.db.database import Database
-from apiforge.kit.testing.plugin import count_queries
+from apiforge.kit import Database, utcnow
+from apiforge.kit.testing import count_queries
 from apiforge.shop.catalog.models import Category
 from apiforge.shop.orders.repository import NewOrderLine, OrderRepository
 from tests.factories import UserWithPassword, create_product

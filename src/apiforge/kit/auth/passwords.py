@@ -18,6 +18,11 @@ def default_hash_concurrency() -> int:
 
 
 class PasswordHasher:
+    """argon2id hashing (pwdlib) off the event loop, at most `max_concurrent` at a time:
+    `await hash(password)`, `await verify(password, stored_hash_or_None)`. Verifying against
+    None (an unknown account) costs the same time and is always False. The running app's
+    hasher is `app_state(app).passwords`."""
+
     def __init__(self, settings: AuthSettings, *, max_concurrent: int | None = None) -> None:
         self._limiter = anyio.CapacityLimiter(max_concurrent or default_hash_concurrency())
         self._hash = PasswordHash(

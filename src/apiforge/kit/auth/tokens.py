@@ -18,20 +18,31 @@ _REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
 
 
 class InvalidTokenError(UnauthenticatedError):
+    """401 `auth.invalid_token`: a token that is malformed, forged or of another kind."""
+
     code = "auth.invalid_token"
 
 
 class ExpiredTokenError(UnauthenticatedError):
+    """401 `auth.token_expired`: a genuine access token past its `exp`."""
+
     code = "auth.token_expired"
 
 
 @dataclass(frozen=True, slots=True)
 class IssuedAccessToken:
+    """A signed access token and its lifetime in seconds (`expires_in` for the client)."""
+
     token: str
     expires_in: int
 
 
 class AccessTokenCodec:
+    """Issues and verifies JWT access tokens (HS256/384/512 with the service's secret key):
+    `issue(principal)` signs one valid for `auth.access_token_ttl_seconds`; `verify(token)`
+    returns its `Principal` or raises `InvalidTokenError` / `ExpiredTokenError`. The
+    running app's codec is `app_state(app).tokens`."""
+
     def __init__(self, settings: AuthSettings, key: str) -> None:
         self._settings = settings
         self._key = key
@@ -81,6 +92,8 @@ class AccessTokenCodec:
 
 
 def new_refresh_token() -> str:
+    """A new opaque refresh token (32 random bytes, URL-safe): give it to the client, store
+    only `refresh_token_digest(token)`."""
     return secrets.token_urlsafe(32)
 
 

@@ -10,9 +10,9 @@ Using it (the lifespan builds the configured cache as `app_state(app).cache`)::
         ttl=settings.cache.default_ttl_seconds, tags=["catalog", f"product:{product_id}"],
     )
     return rendered.response(if_none_match=request.headers.get("if-none-match"),
-                             cache_control=public_max_age(30))  # or PRIVATE_NO_STORE
+                             cache_control=public_max_age(30))  # or private_no_store()
 
-    # after the write committed (kit.db.session.after_commit), never before:
+    # after the write committed (after_commit), never before:
     await cache.invalidate_tags("catalog", f"product:{product_id}")
 
 A key must always be read with the tags it was written with. `get_or_load` is the safe way to
@@ -43,6 +43,7 @@ from apiforge.kit.cache.http import (
     cached_json,
     etag_for,
     if_none_match_matches,
+    private_no_store,
     public_max_age,
 )
 from apiforge.kit.cache.memory import MemoryCache
@@ -64,5 +65,6 @@ __all__ = [
     "cached_json",
     "etag_for",
     "if_none_match_matches",
+    "private_no_store",
     "public_max_age",
 ]

@@ -11,12 +11,21 @@ from starlette.responses import Response
 from apiforge.kit.cache.protocol import CacheBackend
 
 PRIVATE_NO_STORE = "private, no-store"
+# The internal header by which a route tells the front layer which entry answered (stripped
+# there, never sent to a client).
+FRONT_CACHE_HEADER = "x-apiforge-cache"
 _JSON = "application/json"
 
 
 def public_max_age(seconds: int) -> str:
     """`Cache-Control` for anonymous reads that shared caches may keep `seconds`."""
     return f"public, max-age={seconds}"
+
+
+def private_no_store() -> str:
+    """`Cache-Control` for answers that belong to the caller (anything sent with an
+    `Authorization` header): no client or shared cache may keep them."""
+    return PRIVATE_NO_STORE
 
 
 def etag_for(body: bytes) -> str:
@@ -61,11 +70,11 @@ class RenderedJson:
         self, *, if_none_match: str | None, cache_control: str, front_cache: str | None = None
     ) -> Response:
         """304 with an empty body when `if_none_match` matches, else 200 with the body; both
-        carry `ETag` and `Cache-Control`. `front_cache` (see `front.cache_header`) names the
+        carry `ETag` and `Cache-Control`. `front_cache` (see `front_cache_entry`) names the
         cache entry this answer came from, for the front layer to serve the next one."""
         headers = {"etag": self.etag, "cache-control": cache_control}
         if front_cache is not None:
-            headers["x-apiforge-cache"] = front_cache
+            headers[FRONT_CACHE_HEADER] = front_cache
         if if_none_match_matches(if_none_match, self.etag):
             return Response(status_code=304, headers=headers)
         return Response(self.body, media_type=_JSON, headers=headers)

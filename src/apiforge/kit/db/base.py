@@ -19,6 +19,9 @@ NAMING_CONVENTION = {
 
 # bigint on PostgreSQL; SQLite only auto-increments a column declared exactly INTEGER.
 BigIntId = BigInteger().with_variant(Integer(), "sqlite")
+BigIntId.__doc__ = """The column type of ids and foreign keys to them: bigint on PostgreSQL,
+INTEGER on SQLite (the only type it auto-increments): `mapped_column(BigIntId,
+ForeignKey("users.id"))`."""
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -43,17 +46,26 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC (what `UTCDateTime` columns take)."""
     return datetime.now(UTC)
 
 
 IdPk = Annotated[int, mapped_column(BigIntId, primary_key=True, autoincrement=True)]
+IdPk.__doc__ = """A bigint identity primary key: `id: Mapped[IdPk]`."""
 CreatedAt = Annotated[
     datetime,
     mapped_column(UTCDateTime(), nullable=False, default=utcnow, server_default=func.now()),
 ]
+CreatedAt.__doc__ = """A creation time set on insert (by Python, or the database's clock for rows
+inserted in SQL): `created_at: Mapped[CreatedAt]`."""
 
 
 class Base(DeclarativeBase):
+    """The declarative base of a service's models: one `MetaData` with a constraint naming
+    convention (`pk_users`, `fk_orders_user_id_users`, ...), so Alembic's autogenerate
+    names constraints the same way on every database. `Base.metadata` is what the
+    service's migrations compare against."""
+
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 

@@ -13,21 +13,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, Pool
 
 from apiforge.kit.db.pool import TimedQueuePool
-from apiforge.kit.settings import DatabaseSettings
+from apiforge.kit.settings import DatabaseSettings, is_sqlite_url
 
 # Execution option read by the SQLite BEGIN hook; only these two values are ever emitted.
 BEGIN_MODE_OPTION = "apiforge_sqlite_begin"
 _BEGIN_STATEMENTS = {"DEFERRED": "BEGIN DEFERRED", "IMMEDIATE": "BEGIN IMMEDIATE"}
 
 
-def is_sqlite_url(url: str) -> bool:
-    return url.startswith("sqlite")
-
-
-def create_engine(url: str, settings: DatabaseSettings) -> AsyncEngine:
+def create_engine(
+    url: str, settings: DatabaseSettings, *, application_name: str = "apiforge"
+) -> AsyncEngine:
+    """The pooled async engine for `url` (SQLite or PostgreSQL, as checked by the settings).
+    `application_name` names the connections in `pg_stat_activity` (the service's name)."""
     if is_sqlite_url(url):
         return _sqlite_engine(url, settings)
-    return _postgres_engine(url, settings)
+    return _postgres_engine(url, settings, application_name)
 
 
 def pool_class_for(url: str) -> type[Pool]:
@@ -40,8 +40,8 @@ def pool_class_for(url: str) -> type[Pool]:
     return TimedQueuePool if default is AsyncAdaptedQueuePool else default
 
 
-def _postgres_engine(url: str, settings: DatabaseSettings) -> AsyncEngine:
-    server_settings = {"application_name": "apiforge", "jit": "off"}
+def _postgres_engine(url: str, settings: DatabaseSettings, application_name: str) -> AsyncEngine:
+    server_settings = {"application_name": application_name, "jit": "off"}
     if settings.statement_timeout_ms:
         server_settings["statement_timeout"] = str(settings.statement_timeout_ms)
     connect_args: dict[str, Any] = {

@@ -12,6 +12,7 @@ point of view.
 from collections.abc import Callable
 from time import perf_counter
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection
 
 WaitObserver = Callable[[float], None]
@@ -30,12 +31,21 @@ class TimedQueuePool(AsyncAdaptedQueuePool):
     def connect(self) -> PoolProxiedConnection:
         observer = self.wait_observer
         if observer is None:
-            return super().connect()
+            return self._connect()
         start = perf_counter()
         try:
-            return super().connect()
+            return self._connect()
         finally:
             observer(perf_counter() - start)
+
+    def _connect(self) -> PoolProxiedConnection:
+        try:
+            return super().connect()
+        except OSError as exc:
+            # asyncpg's refused or timed-out connect reaches here as a bare OSError (SQLAlchemy
+            # wraps only DBAPI errors): give it the type every other database outage has, so
+            # the error handlers answer 503 instead of an unexplained 500.
+            raise OperationalError("connect", None, exc) from exc
 
     def recreate(self) -> "TimedQueuePool":
         # engine.dispose() replaces the pool with a copy: keep exporting from the new one.

@@ -1,24 +1,36 @@
 """`/health/live`: the process answers. `/health/ready`: the database and, when configured,
-Redis answer within a short timeout; otherwise 503 naming what failed."""
+Redis answer within a short timeout, and the database schema is at the service's migration
+head; otherwise 503 naming what failed ("migrations: pending" for a schema that is behind)."""
 
 import asyncio
 import logging
 from collections.abc import Awaitable
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from apiforge.kit.lifespan import app_state
 from apiforge.kit.problems import problem_response
+from apiforge.kit.state import AppState, app_config, app_state
+
+if TYPE_CHECKING:
+    from apiforge.kit.db.migrations import Migrations
 
 health_router = APIRouter(prefix="/health", tags=["health"])
 logger = logging.getLogger("apiforge.health")
+
+
+class _SchemaBehindError(Exception):
+    """The schema is behind the code's migrations."""
 
 
 async def _check(name: str, probe: Awaitable[object], limit: float) -> str:
     try:
         async with asyncio.timeout(limit):
             await probe
+    except _SchemaBehindError:
+        logger.warning("readiness check %s: the database is behind; run the migrations", name)
+        return "pending"
     except TimeoutError:
         logger.warning("readiness check %s timed out after %ss", name, limit)
         return "timeout"
@@ -26,6 +38,15 @@ async def _check(name: str, probe: Awaitable[object], limit: float) -> str:
         logger.warning("readiness check %s failed: %s", name, type(exc).__name__)
         return "error"
     return "ok"
+
+
+async def _schema_current(state: AppState, migrations: "Migrations") -> None:
+    async with state.database.engine.connect() as connection:
+        if not await migrations.is_current(connection):
+            raise _SchemaBehindError
+    # Once at head it stays there while the app runs (migrations only move forward): later
+    # probes skip the query.
+    state.schema_current = True
 
 
 @health_router.get("/live", summary="The process is up")
@@ -51,6 +72,10 @@ async def ready(request: Request) -> Response:
     if state.redis is not None:
         names.append("redis")
         probes.append(state.redis.ping())
+    migrations = app_config(request.app).migrations
+    if migrations is not None and not state.schema_current:
+        names.append("migrations")
+        probes.append(_schema_current(state, migrations))
     results = await asyncio.gather(
         *(_check(n, p, timeout) for n, p in zip(names, probes, strict=True))
     )

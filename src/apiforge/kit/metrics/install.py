@@ -7,13 +7,13 @@ from fastapi import FastAPI
 
 from apiforge.kit.asgi import Scope
 from apiforge.kit.cache import CacheStats
-from apiforge.kit.lifespan import LifespanResource
 from apiforge.kit.metrics.http import HttpMetrics
 from apiforge.kit.metrics.registry import AppMetrics, build_metrics
 from apiforge.kit.metrics.router import metrics_router
 from apiforge.kit.metrics.sampler import MetricsSampler
 from apiforge.kit.middleware.telemetry import RequestObserver
 from apiforge.kit.settings import Settings
+from apiforge.kit.state import LifespanResource, app_config
 
 
 def install_metrics(
@@ -26,11 +26,12 @@ def install_metrics(
     observers: list[RequestObserver],
     resources: list[LifespanResource],
 ) -> AppMetrics | None:
-    """Appends to `observers` and `resources`; returns the metrics (also kept as
-    `app.state.metrics`, see `app_metrics`), or None when `settings.metrics.enabled` is off."""
+    """Appends to `observers` and `resources`; returns the metrics (`create_app` keeps them
+    in the app's `AppConfig`, see `app_metrics`), or None when `settings.metrics.enabled` is
+    off."""
     if not settings.metrics.enabled:
         return None
-    metrics = build_metrics(version=version)
+    metrics = build_metrics(version=version, namespace=settings.metrics.namespace)
     http = HttpMetrics(metrics)
     sampler = MetricsSampler(
         metrics,
@@ -43,11 +44,9 @@ def install_metrics(
     resources.append(sampler.running)
     if settings.metrics_on_main_port:
         app.include_router(metrics_router(settings.metrics.path, sampler))
-    app.state.metrics = metrics
     return metrics
 
 
 def app_metrics(app: FastAPI) -> AppMetrics | None:
     """The app's metrics (None when disabled), for components that add their own figures."""
-    metrics: AppMetrics | None = getattr(app.state, "metrics", None)
-    return metrics
+    return app_config(app).metrics

@@ -5,7 +5,8 @@ One process: each app gets its own `CollectorRegistry`, so any number of apps ca
 one test process. Several workers: prometheus_client writes every value to per-process mmap
 files in PROMETHEUS_MULTIPROC_DIR (chosen when it is first imported; `apiforge serve` sets the
 variable before starting workers), and a scrape aggregates all the files (multiprocess.py).
-The names below are a contract with the dashboards and alert rules in deploy/.
+The names below (the shop's namespace is `apiforge`) are a contract with the dashboards and
+alert rules in deploy/.
 """
 
 import platform
@@ -46,12 +47,14 @@ class AppMetrics:
     cache_hits: Counter
     cache_misses: Counter
     cache_errors: Counter
+    after_commit_failures: Counter
     loop_lag: Histogram
     build_info: Gauge
 
 
-def build_metrics(*, version: str) -> AppMetrics:
-    """`version`: the service's version, the `version` label of `apiforge_build_info`."""
+def build_metrics(*, version: str, namespace: str = "apiforge") -> AppMetrics:
+    """`version`: the service's version, the `version` label of `<namespace>_build_info`.
+    `namespace`: the names' prefix (settings.metrics.namespace, the service's name)."""
     own = CollectorRegistry()
     multiprocess = multiprocess_mode()
 
@@ -66,50 +69,57 @@ def build_metrics(*, version: str) -> AppMetrics:
         registry=multiprocess_registry() if multiprocess else own,
         multiprocess=multiprocess,
         http_requests=Counter(
-            "apiforge_http_requests_total",
+            f"{namespace}_http_requests_total",
             "HTTP requests answered, by method, route template and status code.",
             ["method", "route", "status"],
             registry=own,
         ),
         http_duration=Histogram(
-            "apiforge_http_request_duration_seconds",
+            f"{namespace}_http_request_duration_seconds",
             "Time from the request's arrival to its last byte sent, by method and route.",
             ["method", "route"],
             registry=own,
             buckets=HTTP_DURATION_BUCKETS,
         ),
         http_in_progress=gauge(
-            "apiforge_http_requests_in_progress",
+            f"{namespace}_http_requests_in_progress",
             "HTTP requests being served (sampled; a scrape counts itself).",
         ),
-        pool_size=gauge("apiforge_db_pool_size", "Configured size of the DB connection pool."),
+        pool_size=gauge(f"{namespace}_db_pool_size", "Configured size of the DB connection pool."),
         pool_checked_out=gauge(
-            "apiforge_db_pool_checked_out", "DB connections checked out of the pool (sampled)."
+            f"{namespace}_db_pool_checked_out", "DB connections checked out of the pool (sampled)."
         ),
         pool_overflow=gauge(
-            "apiforge_db_pool_overflow", "DB connections open beyond the pool size (sampled)."
+            f"{namespace}_db_pool_overflow", "DB connections open beyond the pool size (sampled)."
         ),
         pool_wait=Histogram(
-            "apiforge_db_pool_wait_seconds",
+            f"{namespace}_db_pool_wait_seconds",
             "Time to check a connection out of the DB pool (opening one included).",
             registry=own,
             buckets=POOL_WAIT_BUCKETS,
         ),
-        cache_hits=cache_counter("apiforge_cache_hits_total", "Cache hits, by cache layer."),
-        cache_misses=cache_counter("apiforge_cache_misses_total", "Cache misses, by cache layer."),
+        cache_hits=cache_counter(f"{namespace}_cache_hits_total", "Cache hits, by cache layer."),
+        cache_misses=cache_counter(
+            f"{namespace}_cache_misses_total", "Cache misses, by cache layer."
+        ),
         cache_errors=cache_counter(
-            "apiforge_cache_errors_total",
+            f"{namespace}_cache_errors_total",
             "Cache backend failures (Redis down or slow), each answered as a miss.",
         ),
+        after_commit_failures=Counter(
+            f"{namespace}_after_commit_failures_total",
+            "After-commit callbacks that raised (logged; the committed answer stood).",
+            registry=own,
+        ),
         loop_lag=Histogram(
-            "apiforge_event_loop_lag_seconds",
+            f"{namespace}_event_loop_lag_seconds",
             "How late the event loop ran the lag monitor's timer.",
             registry=own,
             buckets=LOOP_LAG_BUCKETS,
         ),
         # One series per live worker in multiprocess mode (a `pid` label): counts the workers.
         build_info=Gauge(
-            "apiforge_build_info",
+            f"{namespace}_build_info",
             "Always 1; the service version and Python version as labels.",
             ["version", "python"],
             registry=own,

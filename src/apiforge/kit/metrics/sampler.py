@@ -17,12 +17,12 @@ from contextlib import asynccontextmanager
 from apiforge.kit.asgi import Scope
 from apiforge.kit.background import background_task
 from apiforge.kit.cache import CacheStats
-from apiforge.kit.lifespan import AppState
 from apiforge.kit.metrics.cache import CacheCounters, cache_layers
 from apiforge.kit.metrics.http import HttpMetrics
 from apiforge.kit.metrics.multiprocess import sweep_dead_processes
 from apiforge.kit.metrics.pool import sample_pool, time_pool_waits
 from apiforge.kit.metrics.registry import AppMetrics
+from apiforge.kit.state import AppState
 
 SAMPLE_SECONDS = 1.0
 # Dead workers are rare: look for their files every this many samples.
@@ -54,6 +54,7 @@ class MetricsSampler:
         self._interval = SAMPLE_SECONDS if interval is None else interval
         self._cache_counters = CacheCounters(metrics)
         self._state: AppState | None = None
+        self._after_commit_failures = 0  # already exported, of this state's database
 
     def sample(self) -> None:
         if self._http is not None:
@@ -64,6 +65,10 @@ class MetricsSampler:
         if state is not None:
             sample_pool(state.database.engine, self.metrics)
             layers += cache_layers(state.cache)
+            failures = state.database.stats.after_commit_failures
+            if failures > self._after_commit_failures:
+                self.metrics.after_commit_failures.inc(failures - self._after_commit_failures)
+                self._after_commit_failures = failures
         self._cache_counters.export(layers)
 
     def sweep(self) -> None:
@@ -81,6 +86,7 @@ class MetricsSampler:
     async def running(self, state: AppState) -> AsyncIterator[None]:
         """The `LifespanResource`: samples while the app runs."""
         self._state = state
+        self._after_commit_failures = 0
         time_pool_waits(state.database.engine, self.metrics)
         try:
             async with background_task(self._run(), name="apiforge-metrics-sampler"):

@@ -8,7 +8,7 @@ kit.tracing's layer outside all of these, so its server span covers them):
 3. SecurityHeadersMiddleware: outside the error boundary, so 500s carry the headers too.
 3a. ProfilingMiddleware (when `settings.profiling_enabled`): answers an admin's flagged
    request with its profile; outside the error boundary, so a failing request's comes back too.
-4. ServerErrorMiddleware: an unhandled exception becomes a 500 carrying that ID.
+4. ErrorBoundaryMiddleware: an unhandled exception becomes a 500 carrying that ID.
 5. BodyLimitMiddleware: refuses oversized bodies before any parsing.
 6. FrontCacheMiddleware (when the service names GET prefixes): serves cached answers before
    routing; outside GZip, so a hit is sent as stored.
@@ -25,11 +25,11 @@ from apiforge.kit.asgi import Scope
 from apiforge.kit.cache.front import FrontCache, FrontCacheMiddleware
 from apiforge.kit.cache.stats import CacheStats
 from apiforge.kit.middleware.body_limit import BodyLimitMiddleware
+from apiforge.kit.middleware.error_boundary import ErrorBoundaryMiddleware
 from apiforge.kit.middleware.gzip import GZipMiddleware
 from apiforge.kit.middleware.profiling import ProfilingMiddleware
 from apiforge.kit.middleware.request_id import RequestIDMiddleware
 from apiforge.kit.middleware.security_headers import SecurityHeadersMiddleware
-from apiforge.kit.middleware.server_errors import ServerErrorMiddleware
 from apiforge.kit.middleware.telemetry import RequestObserver, RequestTelemetryMiddleware
 from apiforge.kit.settings import Environment, Settings
 
@@ -58,7 +58,7 @@ def install_middleware(
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes, overrides=body_limits
     )
-    app.add_middleware(ServerErrorMiddleware)
+    app.add_middleware(ErrorBoundaryMiddleware)
     if settings.profiling_enabled:
         app.add_middleware(ProfilingMiddleware, admin_role=settings.profiling.admin_role)
     app.add_middleware(
@@ -71,11 +71,11 @@ def install_middleware(
 
 __all__ = [
     "BodyLimitMiddleware",
+    "ErrorBoundaryMiddleware",
     "GZipMiddleware",
     "ProfilingMiddleware",
     "RequestIDMiddleware",
     "RequestTelemetryMiddleware",
     "SecurityHeadersMiddleware",
-    "ServerErrorMiddleware",
     "install_middleware",
 ]

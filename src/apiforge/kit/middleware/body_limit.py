@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from starlette.exceptions import HTTPException
 
 from apiforge.kit.asgi import ASGIApp, Message, Receive, Scope, Send
+from apiforge.kit.errors import PayloadTooLargeError
 from apiforge.kit.problems import send_problem
 
 
@@ -48,7 +49,7 @@ class BodyLimitMiddleware:
         await send_problem(
             send,
             status=413,
-            code="request.too_large",
+            code=PayloadTooLargeError.code,
             detail=f"The body exceeds {max_bytes} bytes.",
             headers=[(b"connection", b"close")],
         )

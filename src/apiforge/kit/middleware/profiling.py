@@ -10,9 +10,9 @@ from urllib.parse import parse_qsl, urlencode
 import anyio.to_thread
 
 from apiforge.kit.asgi import ASGIApp, Message, Receive, Scope, Send
-from apiforge.kit.auth.tokens import AccessTokenCodec
 from apiforge.kit.errors import UnauthenticatedError
 from apiforge.kit.problems import send_problem
+from apiforge.kit.state import current_state
 
 FLAG_HEADER = b"x-profile"
 FLAG_QUERY = "profile"
@@ -55,13 +55,8 @@ class ProfilingMiddleware:
     came back instead of mistaking the normal answer for one that was not profiled."""
 
     def __init__(self, app: ASGIApp, *, admin_role: str, interval: float = 0.001) -> None:
-        try:
-            import pyinstrument  # noqa: F401  # fail at start-up, not on the first profile
-        except ImportError as exc:
-            raise RuntimeError(
-                "profiling is enabled but pyinstrument is missing: install the `profiling` "
-                "extra, or set APIFORGE_PROFILING__ENABLED=false"
-            ) from exc
+        # pyinstrument is imported on the first profile; `create_app` has already refused to
+        # build an app with profiling on and pyinstrument missing (kit.startup).
         self.app = app
         self.admin_role = admin_role
         self.interval = interval
@@ -78,13 +73,11 @@ class ProfilingMiddleware:
 
     def _is_admin(self, scope: Scope) -> bool:
         token = _bearer_token(scope)
-        # Read like the front cache does: the app's state, without importing the lifespan.
-        state = getattr(scope["app"].state, "apiforge", None)
+        state = current_state(scope["app"])
         if token is None or state is None:
             return False
-        tokens: AccessTokenCodec = state.tokens
         try:
-            return tokens.verify(token).role == self.admin_role
+            return state.tokens.verify(token).role == self.admin_role
         except UnauthenticatedError:  # invalid or expired: not an admin
             return False
 

@@ -3,31 +3,53 @@ instructions, never a skip: a suite that skips its database proves nothing."""
 
 import os
 import socket
+import subprocess
+from pathlib import Path
 from urllib.parse import urlparse
 
 DEFAULT_POSTGRES_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379"
 
 HOW_TO_START = (
-    "start it with `make services` (it uses the running local servers, or starts throwaway "
-    "ones from the installed binaries), or point APIFORGE_TEST_POSTGRES_URL / "
+    "start it with `apiforge services` (it uses the running local servers, or starts "
+    "throwaway ones from the installed binaries), or point APIFORGE_TEST_POSTGRES_URL / "
     "APIFORGE_TEST_REDIS_URL at servers you run"
 )
+SERVICES_SCRIPT = Path(__file__).with_name("services.sh")
 
 
 class ServiceMissingError(RuntimeError):
-    pass
+    """PostgreSQL or Redis does not answer: the message says how to start it. An error, never
+    a skip: a suite that skips its database proves nothing."""
+
+
+def run_services_script(action: str = "start") -> int:
+    """Runs the services script in the current folder (`apiforge services`): makes sure
+    PostgreSQL and Redis answer and writes their URLs to `.services/env`, or with "stop"
+    ends the throwaway servers it started. Returns its exit code."""
+    return subprocess.call(["bash", str(SERVICES_SCRIPT), action])  # noqa: S603, S607  # our own script
+
+
+def worker_index() -> int:
+    """This xdist worker's number (0 without xdist)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(worker.removeprefix("gw") or 0)
 
 
 def postgres_admin_url() -> str:
+    """The PostgreSQL admin URL the tests create their databases with:
+    `APIFORGE_TEST_POSTGRES_URL`, else postgres@127.0.0.1:5432."""
     return os.environ.get("APIFORGE_TEST_POSTGRES_URL", DEFAULT_POSTGRES_ADMIN_URL)
 
 
 def redis_base_url() -> str:
+    """The Redis the tests use (`APIFORGE_TEST_REDIS_URL`, else 127.0.0.1:6379); each xdist
+    worker takes a logical database of its own."""
     return os.environ.get("APIFORGE_TEST_REDIS_URL", DEFAULT_REDIS_URL)
 
 
 def require_tcp(name: str, url: str) -> None:
+    """Raises `ServiceMissingError`, saying how to start it, when `url` does not answer."""
     parsed = urlparse(url.replace("+asyncpg", ""))
     host, port = parsed.hostname or "127.0.0.1", parsed.port or 0
     try:
@@ -65,6 +87,7 @@ async def create_postgres_database(admin_url: str, name: str) -> str:
 
 
 async def drop_postgres_database(admin_url: str, name: str) -> None:
+    """Drop `name` if it exists, disconnecting whoever is still on it."""
     _check_name(name)
     await _admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

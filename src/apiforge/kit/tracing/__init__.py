@@ -20,20 +20,17 @@ import httpx
 from fastapi import FastAPI
 
 from apiforge.kit.health import health_router
-from apiforge.kit.lifespan import AppState, LifespanResource
 from apiforge.kit.logs import register_log_context
 from apiforge.kit.settings import Settings
+from apiforge.kit.state import AppState, LifespanResource
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
 
-PROVIDER_KEY = "tracer_provider"
-
 
 def tracer_provider(state: AppState) -> "TracerProvider | None":
     """The running app's provider; None when tracing is off."""
-    provider: TracerProvider | None = state.extras.get(PROVIDER_KEY)
-    return provider
+    return state.tracer_provider
 
 
 def trace_http_client(client: httpx.AsyncClient, state: AppState) -> None:

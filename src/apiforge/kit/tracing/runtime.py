@@ -9,9 +9,8 @@ import anyio.to_thread
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 
-from apiforge.kit.lifespan import AppState
 from apiforge.kit.settings import TracingSettings
-from apiforge.kit.tracing import PROVIDER_KEY
+from apiforge.kit.state import AppState
 from apiforge.kit.tracing.instruments import instrument_engine, instrument_redis, uninstrument_redis
 from apiforge.kit.tracing.provider import build_tracer_provider
 
@@ -46,13 +45,13 @@ class Tracing:
         instrument_engine(state.database.engine, provider)
         if state.redis is not None:
             instrument_redis(state.redis, provider)
-        state.extras[PROVIDER_KEY] = provider
+        state.tracer_provider = provider
         self.provider = provider
         try:
             yield
         finally:
             self.provider = None
-            state.extras.pop(PROVIDER_KEY, None)
+            state.tracer_provider = None
             if state.redis is not None:
                 uninstrument_redis(state.redis)
             await anyio.to_thread.run_sync(provider.shutdown)

@@ -5,27 +5,37 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit.auth.dependencies import CurrentPrincipal
-from apiforge.kit.db.session import DbSession
-from apiforge.kit.errors import ValidationFailedError
-from apiforge.kit.lifespan import app_state
+from apiforge.kit import (
+    CurrentPrincipal,
+    ReadSession,
+    ValidationFailedError,
+    WriteSession,
+    app_state,
+)
 from apiforge.shop.accounts.schemas import LoginRequest, UserRecord
 from apiforge.shop.accounts.service import AccountsService
 
 
-async def accounts_service(request: Request, session: DbSession) -> AccountsService:
+def _accounts(request: Request, session: AsyncSession) -> AccountsService:
     state = app_state(request.app)
     return AccountsService(
         session, passwords=state.passwords, tokens=state.tokens, settings=state.settings.auth
     )
 
 
+async def accounts_service(request: Request, session: WriteSession) -> AccountsService:
+    return _accounts(request, session)
+
+
 Accounts = Annotated[AccountsService, Depends(accounts_service)]
 
 
-async def current_user(principal: CurrentPrincipal, accounts: Accounts) -> UserRecord:
-    return await accounts.current_user(principal)
+async def current_user(
+    request: Request, principal: CurrentPrincipal, session: ReadSession
+) -> UserRecord:
+    return await _accounts(request, session).current_user(principal)
 
 
 CurrentUser = Annotated[UserRecord, Depends(current_user)]
@@ -47,9 +57,7 @@ async def password_form(form: Annotated[OAuth2PasswordRequestForm, Depends()]) -
             }
             for err in exc.errors()
         ]
-        raise ValidationFailedError(
-            "The request is not valid; see `errors` for each field.", errors=errors
-        ) from exc
+        raise ValidationFailedError(ValidationFailedError.FIELDS_DETAIL, errors=errors) from exc
 
 
 PasswordForm = Annotated[LoginRequest, Depends(password_form)]

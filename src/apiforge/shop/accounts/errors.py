@@ -1,7 +1,7 @@
 """Accounts errors, each with a stable code. Authentication failures share the `auth.` prefix
 with the kit's token errors, so a client handles every 401 the same way."""
 
-from apiforge.kit.errors import ConflictError, UnauthenticatedError
+from apiforge.kit import ConflictError, UnauthenticatedError
 
 
 class EmailTakenError(ConflictError):
@@ -21,10 +21,10 @@ class InvalidRefreshTokenError(UnauthenticatedError):
 
 class RefreshTokenReusedError(UnauthenticatedError):
     """A revoked refresh token came back: the token was copied, so its whole family is
-    revoked. The revocation must be committed even though the request answers 401."""
+    revoked (the service marks its session `commit_on_error`: the revocation is committed
+    although the request answers 401)."""
 
     code = "auth.refresh_token_reused"
-    keep_changes = True
 
 
 class AccountUnavailableError(UnauthenticatedError):

@@ -3,7 +3,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from apiforge.kit.db.base import Base, BigIntId, CreatedAt, IdPk, UTCDateTime
+from apiforge.kit import Base, BigIntId, CreatedAt, IdPk, UTCDateTime
 
 
 class User(Base):

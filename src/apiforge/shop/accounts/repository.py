@@ -7,7 +7,7 @@ from sqlalchemy import exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit.db.base import table_of
+from apiforge.kit import table_of
 from apiforge.shop.accounts.errors import EmailTakenError
 from apiforge.shop.accounts.models import RefreshToken, User
 from apiforge.shop.accounts.schemas import LockedRefreshToken, LoginCandidate, UserRecord

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, status
 
-from apiforge.kit.openapi import problem_responses
+from apiforge.kit import problem_responses
 from apiforge.shop.accounts.dependencies import Accounts, CurrentUser, PasswordForm
 from apiforge.shop.accounts.schemas import (
     LoginRequest,

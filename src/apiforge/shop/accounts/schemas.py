@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, StringConstraints
 
-from apiforge.kit.inputs import Name, SafeStr
+from apiforge.kit import SafeStr, ShortText
 
 # Stored lowercase so that the unique constraint is case-insensitive on both databases.
 Email = Annotated[EmailStr, AfterValidator(str.lower)]
@@ -26,7 +26,7 @@ class UserCreate(BaseModel):
 
     email: Email
     password: Password
-    full_name: Name | None = None
+    full_name: ShortText | None = None
 
 
 class UserRead(BaseModel):

@@ -6,16 +6,16 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit.auth import (
+from apiforge.kit import (
     AccessTokenCodec,
+    AuthSettings,
     PasswordHasher,
     Principal,
+    commit_on_error,
     new_refresh_token,
     refresh_token_digest,
+    utcnow,
 )
-from apiforge.kit.db.base import utcnow
-from apiforge.kit.inputs import MAX_BIGINT
-from apiforge.kit.settings import AuthSettings
 from apiforge.shop.accounts.errors import (
     AccountUnavailableError,
     EmailTakenError,
@@ -37,6 +37,7 @@ class AccountsService:
         tokens: AccessTokenCodec,
         settings: AuthSettings,
     ) -> None:
+        self.session = session
         self.users = UserRepository(session)
         self.refresh_tokens = RefreshTokenRepository(session)
         self.passwords = passwords
@@ -86,14 +87,15 @@ class AccountsService:
     async def refresh(self, refresh_token: str) -> TokenPair:
         """Rotate: revoke the presented token and issue a new pair in the same family.
         A token that was already revoked means two parties hold it, so the whole family is
-        revoked and `RefreshTokenReusedError` raised (the caller must commit that revocation
-        although the request fails)."""
+        revoked and `RefreshTokenReusedError` raised, the session marked to commit that
+        revocation although the request fails."""
         now = utcnow()
         stored = await self.refresh_tokens.lock_by_digest(refresh_token_digest(refresh_token))
         if stored is None:
             raise InvalidRefreshTokenError("The refresh token is not valid.")
         if stored.revoked_at is not None:
             await self.refresh_tokens.revoke_family(stored.family_id, now)
+            commit_on_error(self.session)
             raise RefreshTokenReusedError(
                 "This refresh token was already used; every session it started is now revoked."
             )
@@ -110,9 +112,8 @@ class AccountsService:
 
     async def current_user(self, principal: Principal) -> UserRecord:
         """The active user an access token speaks for."""
-        subject = principal.subject
-        user_id = int(subject) if subject.isdecimal() and len(subject) < 20 else 0
-        user = await self.users.get(user_id) if 1 <= user_id <= MAX_BIGINT else None
+        user_id = principal.row_id
+        user = await self.users.get(user_id) if user_id is not None else None
         if user is None or not user.is_active:
             raise AccountUnavailableError("The account behind this token is no longer available.")
         return user

@@ -1,6 +1,7 @@
-"""FastAPI wiring for the catalog: the request's `CatalogService`; `CatalogReads`, which
-answers the public reads from the cache as rendered bytes with an ETag; and the bulk importer
-(on the request's unit of work) and exporter (on a read session of its own)."""
+"""FastAPI wiring for the catalog: the request's `CatalogService` for admin writes;
+`CatalogReads`, which answers the public reads from the cache as rendered bytes with an ETag;
+and the bulk importer (on the request's unit of work) and exporter (on a read session of its
+own)."""
 
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
@@ -9,45 +10,56 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 from pydantic import TypeAdapter
 
-from apiforge.kit.cache import PRIVATE_NO_STORE, RenderedJson, cached_json, public_max_age
-from apiforge.kit.cache.front import FrontCache, cache_header
-from apiforge.kit.db.session import DbSession
-from apiforge.kit.lifespan import app_state
+from apiforge.kit import (
+    FrontCache,
+    RenderedJson,
+    WriteSession,
+    app_state,
+    cached_json,
+    front_cache_entry,
+    private_no_store,
+    public_max_age,
+)
 from apiforge.shop.catalog.bulk.service import ProductExporter, ProductImporter
 from apiforge.shop.catalog.service import CATALOG_TAG, CatalogService
+from apiforge.shop.settings import CatalogSettings, shop_settings
 
-# How stale a cached catalog answer may be. Admin writes invalidate at once (every worker);
-# stock taken by orders is not invalidated (that would empty the cache under checkout load),
-# so a stock figure is at most CATALOG_TTL_SECONDS old on the server, plus
-# CLIENT_MAX_AGE_SECONDS in a client or shared cache. Orders check real stock under a lock.
-CATALOG_TTL_SECONDS = 5
-CLIENT_MAX_AGE_SECONDS = 5
-_PUBLIC = public_max_age(CLIENT_MAX_AGE_SECONDS)
 CATALOG_TAGS = (CATALOG_TAG,)
-# Served before routing when cached (kit.cache.front): the public catalog reads.
-CATALOG_FRONT_CACHE = FrontCache(
-    prefixes=("/api/products", "/api/categories"), public_cache_control=_PUBLIC
-)
+# The public catalog reads, served before routing when cached (the kit's front cache).
+CATALOG_PREFIXES = ("/api/products", "/api/categories")
 
 
-async def catalog_service(request: Request, session: DbSession) -> CatalogService:
+def catalog_front_cache(settings: CatalogSettings) -> FrontCache:
+    return FrontCache(
+        prefixes=CATALOG_PREFIXES,
+        public_cache_control=public_max_age(settings.client_max_age_seconds),
+    )
+
+
+async def catalog_service(request: Request, session: WriteSession) -> CatalogService:
     return CatalogService(session, cache=app_state(request.app).cache)
 
 
-Catalog = Annotated[CatalogService, Depends(catalog_service)]
+CatalogWrites = Annotated[CatalogService, Depends(catalog_service)]
 
 
 class CatalogReads:
     """Answers a catalog read from the cache: a hit costs no database session, no validation
-    and no serialisation. On a miss the read runs in its own short read-only session."""
+    and no serialisation. On a miss the read runs in its own short read session."""
 
     def __init__(self, request: Request) -> None:
         state = app_state(request.app)
+        catalog = shop_settings(request.app).catalog
         self._cache = state.cache
         self._database = state.database
+        self._ttl = catalog.cache_ttl_seconds
         self._if_none_match = request.headers.get("if-none-match")
         # The bytes are the same for everybody; only who may keep them differs.
-        self._cache_control = PRIVATE_NO_STORE if "authorization" in request.headers else _PUBLIC
+        self._cache_control = (
+            private_no_store()
+            if "authorization" in request.headers
+            else public_max_age(catalog.client_max_age_seconds)
+        )
 
     async def respond(
         self,
@@ -55,8 +67,10 @@ class CatalogReads:
         read: Callable[[CatalogService], Awaitable[Any]],
         adapter: TypeAdapter[Any],
     ) -> Response:
+        """The answer of `read` for the cache entry `key`, rendered by `adapter`."""
+
         async def render() -> bytes:
-            async with self._database.autocommit_session() as session:
+            async with self._database.read_session() as session:
                 return adapter.dump_json(await read(CatalogService(session)))
 
         if self._cache is None:
@@ -66,12 +80,12 @@ class CatalogReads:
             )
         cache_key = f"catalog:{key}"
         rendered = await cached_json(
-            self._cache, cache_key, render, ttl=CATALOG_TTL_SECONDS, tags=CATALOG_TAGS
+            self._cache, cache_key, render, ttl=self._ttl, tags=CATALOG_TAGS
         )
         return rendered.response(
             if_none_match=self._if_none_match,
             cache_control=self._cache_control,
-            front_cache=cache_header(cache_key, CATALOG_TAGS),
+            front_cache=front_cache_entry(cache_key, CATALOG_TAGS),
         )
 
 
@@ -81,10 +95,10 @@ async def catalog_reads(request: Request) -> CatalogReads:
     return CatalogReads(request)
 
 
-Reads = Annotated[CatalogReads, Depends(catalog_reads)]
+CachedCatalogReads = Annotated[CatalogReads, Depends(catalog_reads)]
 
 
-async def product_importer(request: Request, session: DbSession) -> ProductImporter:
+async def product_importer(request: Request, session: WriteSession) -> ProductImporter:
     return ProductImporter(session, cache=app_state(request.app).cache)
 
 

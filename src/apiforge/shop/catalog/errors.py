@@ -22,7 +22,7 @@ URL names (`/api/products`) exists, the body is what is wrong. It keeps the same
 
 from typing import Any
 
-from apiforge.kit.errors import (
+from apiforge.kit import (
     AppError,
     ConflictError,
     NotFoundError,

@@ -13,7 +13,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from apiforge.kit.db.base import Base, BigIntId, CreatedAt, IdPk, UTCDateTime, utcnow
+from apiforge.kit import Base, BigIntId, CreatedAt, IdPk, UTCDateTime, utcnow
 
 
 class Category(Base):

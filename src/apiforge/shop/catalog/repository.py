@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit.db.base import table_of
+from apiforge.kit import table_of
 from apiforge.shop.catalog.errors import (
     CategoryExistsError,
     CategoryInUseError,

@@ -1,16 +1,14 @@
 """Catalog HTTP routes: public reads, admin-only writes (`CatalogWriter`)."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import TypeAdapter
 
-from apiforge.kit.inputs import PathId
-from apiforge.kit.openapi import problem_responses
-from apiforge.kit.pagination import Page
+from apiforge.kit import Page, PathId, problem_responses
 from apiforge.shop.catalog.bulk.service import MEDIA_TYPES
-from apiforge.shop.catalog.dependencies import Catalog, Exporter, Importer, Reads
+from apiforge.shop.catalog.dependencies import CachedCatalogReads, CatalogWrites, Exporter, Importer
 from apiforge.shop.catalog.schemas import (
     CategoryCreate,
     CategoryRead,
@@ -27,19 +25,15 @@ from apiforge.shop.catalog.schemas import (
 from apiforge.shop.permissions import CatalogWriter
 
 router = APIRouter(prefix="/api", tags=["catalog"])
-CACHED: dict[int | str, dict[str, Any]] = {
-    304: {"description": "Not modified: the `If-None-Match` ETag is still current"}
-}
-READ_ERRORS = problem_responses(422)
 # Built once: the cached reads render their bytes with pydantic's serializer directly.
 _CATEGORIES = TypeAdapter(list[CategoryRead])
 _PRODUCT_PAGE = TypeAdapter(Page[ProductRead])
 _PRODUCT_DETAIL = TypeAdapter(ProductDetail)
-ADMIN = (401, 403, 422)
-IMPORT_PATH = "/api/admin/products/import"
-# The global body limit (1 MiB) would cap an import at a few thousand rows; the 100,000 rows
-# one import takes fit in this for typical products. `create_shop_app` grants it to the path.
-IMPORT_MAX_BYTES = 64 * 1024 * 1024
+# What every admin-only route may answer besides its own errors.
+ADMIN_ERRORS = (401, 403, 422)
+IMPORT_ROUTE = "/admin/products/import"
+# The path `create_shop_app` grants the import's larger body limit (catalog.import_max_bytes).
+IMPORT_PATH = router.prefix + IMPORT_ROUTE
 _PRODUCT = {"$ref": "#/components/schemas/ProductCreate"}
 IMPORT_BODY = {
     "requestBody": {
@@ -60,37 +54,43 @@ EXPORT_RESPONSES = {
 }
 
 
-@router.get("/categories", response_model=list[CategoryRead], responses=CACHED)
-async def list_categories(reads: Reads) -> Response:
+@router.get("/categories", response_model=list[CategoryRead], responses=problem_responses(304))
+async def list_categories(reads: CachedCatalogReads) -> Response:
     """All categories, by name."""
     return await reads.respond("categories", lambda c: c.list_categories(), _CATEGORIES)
 
 
-@router.post("/categories", status_code=201, responses=problem_responses(*ADMIN, 409))
+@router.post("/categories", status_code=201, responses=problem_responses(*ADMIN_ERRORS, 409))
 async def create_category(
-    data: CategoryCreate, catalog: Catalog, _admin: CatalogWriter
+    data: CategoryCreate, catalog: CatalogWrites, _admin: CatalogWriter
 ) -> CategoryRead:
     """409 `catalog.category_exists` when the name is taken."""
     return await catalog.create_category(data)
 
 
-@router.patch("/categories/{category_id}", responses=problem_responses(*ADMIN, 404, 409))
+@router.patch("/categories/{category_id}", responses=problem_responses(*ADMIN_ERRORS, 404, 409))
 async def update_category(
-    category_id: PathId, data: CategoryUpdate, catalog: Catalog, _admin: CatalogWriter
+    category_id: PathId, data: CategoryUpdate, catalog: CatalogWrites, _admin: CatalogWriter
 ) -> CategoryRead:
     return await catalog.update_category(category_id, data)
 
 
 @router.delete(
-    "/categories/{category_id}", status_code=204, responses=problem_responses(*ADMIN, 404, 409)
+    "/categories/{category_id}",
+    status_code=204,
+    responses=problem_responses(*ADMIN_ERRORS, 404, 409),
 )
-async def delete_category(category_id: PathId, catalog: Catalog, _admin: CatalogWriter) -> None:
+async def delete_category(
+    category_id: PathId, catalog: CatalogWrites, _admin: CatalogWriter
+) -> None:
     """409 `catalog.category_in_use` while any product (archived ones too) is in it."""
     await catalog.delete_category(category_id)
 
 
-@router.get("/products", response_model=Page[ProductRead], responses=CACHED | READ_ERRORS)
-async def list_products(query: Annotated[ProductListQuery, Query()], reads: Reads) -> Response:
+@router.get("/products", response_model=Page[ProductRead], responses=problem_responses(304, 422))
+async def list_products(
+    query: Annotated[ProductListQuery, Query()], reads: CachedCatalogReads
+) -> Response:
     """Live products, keyset-paginated: pass `next_cursor` back as `cursor` with the same
     `sort`. A cursor from another sort order is a 422 `request.invalid_cursor`."""
     key = f"products:{query.model_dump_json()}"
@@ -98,8 +98,12 @@ async def list_products(query: Annotated[ProductListQuery, Query()], reads: Read
 
 
 # Declared before /products/{product_id}, which would otherwise take "search" for an id.
-@router.get("/products/search", response_model=Page[ProductRead], responses=CACHED | READ_ERRORS)
-async def search_products(query: Annotated[ProductSearchQuery, Query()], reads: Reads) -> Response:
+@router.get(
+    "/products/search", response_model=Page[ProductRead], responses=problem_responses(304, 422)
+)
+async def search_products(
+    query: Annotated[ProductSearchQuery, Query()], reads: CachedCatalogReads
+) -> Response:
     """Live products whose name or description contains `q` (case-insensitive), by id."""
     key = f"search:{query.model_dump_json()}"
     return await reads.respond(key, lambda c: c.search_products(query), _PRODUCT_PAGE)
@@ -108,41 +112,43 @@ async def search_products(query: Annotated[ProductSearchQuery, Query()], reads: 
 @router.get(
     "/products/{product_id}",
     response_model=ProductDetail,
-    responses=CACHED | problem_responses(404, 422),
+    responses=problem_responses(304, 404, 422),
 )
-async def get_product(product_id: PathId, reads: Reads) -> Response:
+async def get_product(product_id: PathId, reads: CachedCatalogReads) -> Response:
     return await reads.respond(
         f"product:{product_id}", lambda c: c.get_product(product_id), _PRODUCT_DETAIL
     )
 
 
-@router.post("/products", status_code=201, responses=problem_responses(*ADMIN))
+@router.post("/products", status_code=201, responses=problem_responses(*ADMIN_ERRORS))
 async def create_product(
-    data: ProductCreate, catalog: Catalog, _admin: CatalogWriter
+    data: ProductCreate, catalog: CatalogWrites, _admin: CatalogWriter
 ) -> ProductRead:
     """422 `catalog.category_not_found` when `category_id` names no category."""
     return await catalog.create_product(data)
 
 
-@router.patch("/products/{product_id}", responses=problem_responses(*ADMIN, 404))
+@router.patch("/products/{product_id}", responses=problem_responses(*ADMIN_ERRORS, 404))
 async def update_product(
-    product_id: PathId, data: ProductUpdate, catalog: Catalog, _admin: CatalogWriter
+    product_id: PathId, data: ProductUpdate, catalog: CatalogWrites, _admin: CatalogWriter
 ) -> ProductRead:
     """Changes only the fields sent. 422 `catalog.category_not_found` for an unknown category."""
     return await catalog.update_product(product_id, data)
 
 
-@router.delete("/products/{product_id}", status_code=204, responses=problem_responses(*ADMIN, 404))
-async def delete_product(product_id: PathId, catalog: Catalog, _admin: CatalogWriter) -> None:
+@router.delete(
+    "/products/{product_id}", status_code=204, responses=problem_responses(*ADMIN_ERRORS, 404)
+)
+async def delete_product(product_id: PathId, catalog: CatalogWrites, _admin: CatalogWriter) -> None:
     """Deletes the product, or archives it when orders refer to it (hidden from the catalog,
     kept for those orders)."""
     await catalog.delete_product(product_id)
 
 
 @router.post(
-    "/admin/products/import",
+    IMPORT_ROUTE,
     status_code=201,
-    responses=problem_responses(*ADMIN, 413, 415),
+    responses=problem_responses(*ADMIN_ERRORS, 413, 415),
     openapi_extra=IMPORT_BODY,
 )
 async def import_products(

@@ -9,8 +9,7 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from apiforge.kit.inputs import LongText, Name, RowId, SafeStr
-from apiforge.kit.money import MoneyMinor
+from apiforge.kit import LongText, MoneyMinor, RowId, SafeStr, ShortText
 
 MAX_STOCK = 2**31 - 1  # the column is a 32-bit INTEGER
 Stock = Annotated[int, Field(ge=0, le=MAX_STOCK)]
@@ -50,7 +49,7 @@ class CategoryRead(CategoryRef):
 class CategoryCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Name
+    name: ShortText
     description: LongText = ""
 
 
@@ -69,7 +68,7 @@ class _Patch(BaseModel):
 
 
 class CategoryUpdate(_Patch):
-    name: Name | SkipJsonSchema[None] = None
+    name: ShortText | SkipJsonSchema[None] = None
     description: LongText | SkipJsonSchema[None] = None
 
 
@@ -90,7 +89,7 @@ class ProductDetail(ProductRead):
 class ProductCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Name
+    name: ShortText
     description: LongText = ""
     price: MoneyMinor
     stock: Stock = 0
@@ -98,7 +97,7 @@ class ProductCreate(BaseModel):
 
 
 class ProductUpdate(_Patch):
-    name: Name | SkipJsonSchema[None] = None
+    name: ShortText | SkipJsonSchema[None] = None
     description: LongText | SkipJsonSchema[None] = None
     price: MoneyMinor | SkipJsonSchema[None] = None
     stock: Stock | SkipJsonSchema[None] = None

@@ -8,9 +8,14 @@ from pydantic import BaseModel
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit.cache import CacheBackend
-from apiforge.kit.db.session import after_commit
-from apiforge.kit.pagination import InvalidCursorError, Page, decode_cursor, encode_cursor
+from apiforge.kit import (
+    CacheBackend,
+    InvalidCursorError,
+    Page,
+    after_commit,
+    decode_cursor,
+    encode_cursor,
+)
 from apiforge.shop.catalog.errors import (
     CategoryInUseError,
     CategoryNotFoundError,
@@ -53,7 +58,7 @@ SORT_KEYS: dict[ProductSort, Callable[[ProductRead], object]] = {
     ProductSort.NEWEST: lambda item: item.created_at.isoformat(),
 }
 # Wire names that differ from the column (money travels as `price`, is stored in minor units).
-PRODUCT_COLUMNS = {"price": "price_minor"}
+WIRE_TO_COLUMN = {"price": "price_minor"}
 
 
 def _cursor_kind(sort: ProductSort) -> str:
@@ -222,7 +227,7 @@ class CatalogService:
         product = await self.products.get_live(product_id)
         if product is None:
             raise ProductNotFoundError(product_id)
-        await self.products.save(product, _changes(data, PRODUCT_COLUMNS))
+        await self.products.save(product, _changes(data, WIRE_TO_COLUMN))
         return _product_read(product)
 
     async def delete_product(self, product_id: int) -> None:

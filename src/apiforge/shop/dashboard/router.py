@@ -2,8 +2,7 @@
 
 from fastapi import APIRouter
 
-from apiforge.kit.auth.dependencies import CurrentPrincipal
-from apiforge.kit.openapi import problem_responses
+from apiforge.kit import CurrentPrincipal, problem_responses
 from apiforge.shop.dashboard.dependencies import DashboardReader
 from apiforge.shop.dashboard.schemas import Dashboard
 from apiforge.shop.permissions import PERMISSIONS

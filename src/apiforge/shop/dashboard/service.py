@@ -9,80 +9,70 @@ from typing import TypeVar
 from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit.cache import CacheBackend
-from apiforge.kit.db.database import Database
+from apiforge.kit import CacheBackend, Database
 from apiforge.shop.catalog.schemas import CategorySales
 from apiforge.shop.catalog.service import CATALOG_TAG, CatalogService
 from apiforge.shop.dashboard.schemas import Dashboard
 from apiforge.shop.orders.service import OrderService
+from apiforge.shop.settings import DashboardSettings
 
 T = TypeVar("T")
-RECENT_ORDERS = 5
-TOP_CATEGORIES = 5
-LOW_STOCK_THRESHOLD = 5
-LOW_STOCK_ITEMS = 10
-# Top categories are the same for everybody and aggregate every order line: computed at most
-# once per TOP_CATEGORIES_TTL_SECONDS per cache (the bench's dashboard load otherwise spent
-# its PostgreSQL CPU re-aggregating the same answer for every request).
-TOP_CATEGORIES_TTL_SECONDS = 30
 _TOP_CATEGORIES = TypeAdapter(list[CategorySales])
 
 
 class DashboardService:
-    """`concurrent=False` runs the same reads one after another (the baseline the concurrent
-    version is measured against)."""
+    """Builds one user's dashboard from reads that run concurrently."""
 
     def __init__(
-        self, database: Database, *, cache: CacheBackend | None = None, concurrent: bool = True
+        self,
+        database: Database,
+        settings: DashboardSettings,
+        *,
+        cache: CacheBackend | None = None,
     ) -> None:
         self.database = database
+        self.settings = settings
         self.cache = cache
-        self.concurrent = concurrent
 
     async def build(self, user_id: int, *, with_stock_alerts: bool) -> Dashboard:
-        # Coroutines, not yet running: awaited one by one, or all at once as tasks.
-        orders = self._read(lambda session: OrderService(session).summary(user_id))
-        recent = self._read(lambda session: OrderService(session).recent(user_id, RECENT_ORDERS))
-        top = self._top_categories()
-        low = (
-            self._read(
-                lambda session: CatalogService(session).low_stock(
-                    LOW_STOCK_THRESHOLD, LOW_STOCK_ITEMS
-                )
-            )
-            if with_stock_alerts
-            else _nothing()
-        )
-        if not self.concurrent:
-            return Dashboard.model_construct(
-                orders=await orders,
-                recent_orders=await recent,
-                top_categories=await top,
-                low_stock=await low,
-            )
+        shown = self.settings
         # A TaskGroup, not a bare gather: if one read fails, the others are cancelled (and
         # their connections returned) instead of running on unobserved.
         async with asyncio.TaskGroup() as group:
-            orders_task = group.create_task(orders)
-            recent_task = group.create_task(recent)
-            top_task = group.create_task(top)
-            low_task = group.create_task(low)
+            orders = group.create_task(
+                self._read(lambda session: OrderService(session).summary(user_id))
+            )
+            recent = group.create_task(
+                self._read(
+                    lambda session: OrderService(session).recent(user_id, shown.recent_orders)
+                )
+            )
+            top = group.create_task(self._top_categories())
+            low = group.create_task(
+                self._read(
+                    lambda session: CatalogService(session).low_stock(
+                        shown.low_stock_threshold, shown.low_stock_items
+                    )
+                )
+                if with_stock_alerts
+                else _nothing()
+            )
         return Dashboard.model_construct(
-            orders=orders_task.result(),
-            recent_orders=recent_task.result(),
-            top_categories=top_task.result(),
-            low_stock=low_task.result(),
+            orders=orders.result(),
+            recent_orders=recent.result(),
+            top_categories=top.result(),
+            low_stock=low.result(),
         )
 
     async def _read(self, read: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        # Autocommit: each read is one statement, so no BEGIN/COMMIT round trips.
-        async with self.database.autocommit_session() as session:
+        # A read session: each read is one statement, so no BEGIN/COMMIT round trips.
+        async with self.database.read_session() as session:
             return await read(session)
 
     async def _top_categories(self) -> list[CategorySales]:
         async def load() -> bytes:
             top = await self._read(
-                lambda session: CatalogService(session).top_categories(TOP_CATEGORIES)
+                lambda session: CatalogService(session).top_categories(self.settings.top_categories)
             )
             return _TOP_CATEGORIES.dump_json(top)
 
@@ -91,7 +81,7 @@ class DashboardService:
         cached = await self.cache.get_or_load(
             "dashboard:top_categories",
             load,
-            ttl=TOP_CATEGORIES_TTL_SECONDS,
+            ttl=self.settings.top_categories_ttl_seconds,
             tags=(CATALOG_TAG,),  # a renamed or deleted category shows at once
         )
         return _TOP_CATEGORIES.validate_json(cached)

@@ -1,26 +1,24 @@
-"""FastAPI wiring for orders: the service bound to the request's unit of work, and the
-listing's query parameters."""
+"""FastAPI wiring for orders: the service bound to the request's unit of work (a read session
+for the listings and reads, a write session for placing and cancelling), and the listing's
+query parameters."""
 
 from typing import Annotated
 
 from fastapi import Depends, Query
 
-from apiforge.kit.db.session import DbSession
-from apiforge.kit.inputs import MAX_BIGINT
-from apiforge.kit.pagination import MAX_CURSOR_LENGTH
+from apiforge.kit import ReadSession, RowId, WriteSession
 from apiforge.shop.orders.service import OrderService
 
 
-async def order_service(session: DbSession) -> OrderService:
+async def order_reader(session: ReadSession) -> OrderService:
     return OrderService(session)
 
 
-Orders = Annotated[OrderService, Depends(order_service)]
+async def order_writer(session: WriteSession) -> OrderService:
+    return OrderService(session)
+
+
+OrderReads = Annotated[OrderService, Depends(order_reader)]
+OrderWrites = Annotated[OrderService, Depends(order_writer)]
 Limit = Annotated[int, Query(ge=1, le=100, description="Orders per page.")]
-Cursor = Annotated[
-    str | None,
-    Query(max_length=MAX_CURSOR_LENGTH, description="`next_cursor` of the previous page."),
-]
-UserFilter = Annotated[
-    int | None, Query(ge=1, le=MAX_BIGINT, description="Only this user's orders.")
-]
+UserFilter = Annotated[RowId | None, Query(description="Only this user's orders.")]

@@ -1,6 +1,6 @@
 """Orders' errors, each with a stable code clients can branch on."""
 
-from apiforge.kit.errors import ConflictError, NotFoundError
+from apiforge.kit import ConflictError, NotFoundError
 
 
 class OrderNotFoundError(NotFoundError):

@@ -3,7 +3,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from apiforge.kit.db.base import Base, BigIntId, CreatedAt, IdPk, UTCDateTime
+from apiforge.kit import Base, BigIntId, CreatedAt, IdPk, UTCDateTime
 
 
 class Order(Base):

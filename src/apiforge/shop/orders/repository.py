@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Row, bindparam, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit.db.base import table_of
+from apiforge.kit import table_of
 from apiforge.shop.orders.models import Order, OrderLine
 
 orders = table_of(Order)

@@ -1,23 +1,22 @@
 """Orders over HTTP: place, list mine, read, cancel; and everyone's orders for admins."""
 
-from typing import Any
-
 import orjson
 from fastapi import APIRouter, Request, Response
 
-from apiforge.kit.auth.dependencies import CurrentPrincipal
-from apiforge.kit.cache import PRIVATE_NO_STORE, RenderedJson
-from apiforge.kit.inputs import PathId
-from apiforge.kit.openapi import problem_responses
-from apiforge.kit.pagination import Page
-from apiforge.shop.orders.dependencies import Cursor, Limit, Orders, UserFilter
+from apiforge.kit import (
+    CurrentPrincipal,
+    Page,
+    PageCursor,
+    PathId,
+    RenderedJson,
+    private_no_store,
+    problem_responses,
+)
+from apiforge.shop.orders.dependencies import Limit, OrderReads, OrderWrites, UserFilter
 from apiforge.shop.orders.schemas import OrderCreate, OrderRead
 from apiforge.shop.permissions import OrdersAuditor
 
 router = APIRouter(prefix="/api", tags=["orders"])
-LISTING: dict[int | str, dict[str, Any]] = {
-    304: {"description": "Not modified: the `If-None-Match` ETag is still current"}
-}
 
 
 def private_json(request: Request, payload: object) -> Response:
@@ -25,7 +24,7 @@ def private_json(request: Request, payload: object) -> Response:
     never stored by clients: they belong to the caller."""
     body = orjson.dumps(payload, option=orjson.OPT_UTC_Z)
     return RenderedJson.of(body).response(
-        if_none_match=request.headers.get("if-none-match"), cache_control=PRIVATE_NO_STORE
+        if_none_match=request.headers.get("if-none-match"), cache_control=private_no_store()
     )
 
 
@@ -35,7 +34,9 @@ def private_json(request: Request, payload: object) -> Response:
     summary="Place an order",
     responses=problem_responses(401, 404, 409, 422),
 )
-async def place_order(body: OrderCreate, principal: CurrentPrincipal, orders: Orders) -> OrderRead:
+async def place_order(
+    body: OrderCreate, principal: CurrentPrincipal, orders: OrderWrites
+) -> OrderRead:
     return await orders.place(principal.id, body)
 
 
@@ -43,14 +44,14 @@ async def place_order(body: OrderCreate, principal: CurrentPrincipal, orders: Or
     "/orders",
     summary="My orders, newest first",
     response_model=Page[OrderRead],
-    responses=LISTING | problem_responses(401, 422),
+    responses=problem_responses(304, 401, 422),
 )
 async def list_my_orders(
     request: Request,
     principal: CurrentPrincipal,
-    orders: Orders,
+    orders: OrderReads,
     limit: Limit = 20,
-    cursor: Cursor = None,
+    cursor: PageCursor = None,
 ) -> Response:
     page = await orders.list_page(user_id=principal.id, cursor=cursor, limit=limit)
     return private_json(request, page)
@@ -59,7 +60,7 @@ async def list_my_orders(
 @router.get(
     "/orders/{order_id}", summary="One of my orders", responses=problem_responses(401, 404, 422)
 )
-async def get_order(order_id: PathId, principal: CurrentPrincipal, orders: Orders) -> OrderRead:
+async def get_order(order_id: PathId, principal: CurrentPrincipal, orders: OrderReads) -> OrderRead:
     return await orders.get(principal.id, order_id)
 
 
@@ -68,7 +69,9 @@ async def get_order(order_id: PathId, principal: CurrentPrincipal, orders: Order
     summary="Cancel one of my orders and restock",
     responses=problem_responses(401, 404, 409, 422),
 )
-async def cancel_order(order_id: PathId, principal: CurrentPrincipal, orders: Orders) -> OrderRead:
+async def cancel_order(
+    order_id: PathId, principal: CurrentPrincipal, orders: OrderWrites
+) -> OrderRead:
     return await orders.cancel(principal.id, order_id)
 
 
@@ -76,14 +79,14 @@ async def cancel_order(order_id: PathId, principal: CurrentPrincipal, orders: Or
     "/admin/orders",
     summary="Everyone's orders, newest first (admin)",
     response_model=Page[OrderRead],
-    responses=LISTING | problem_responses(401, 403, 422),
+    responses=problem_responses(304, 401, 403, 422),
 )
 async def list_all_orders(
     request: Request,
     _: OrdersAuditor,
-    orders: Orders,
+    orders: OrderReads,
     limit: Limit = 20,
-    cursor: Cursor = None,
+    cursor: PageCursor = None,
     user_id: UserFilter = None,
 ) -> Response:
     page = await orders.list_page(user_id=user_id, cursor=cursor, limit=limit)

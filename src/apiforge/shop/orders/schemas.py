@@ -11,8 +11,7 @@ from typing import Annotated, Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from apiforge.kit.inputs import RowId
-from apiforge.kit.money import MoneyMinor
+from apiforge.kit import MoneyMinor, RowId
 
 MAX_ITEMS = 50
 MAX_QUANTITY = 1000

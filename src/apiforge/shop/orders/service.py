@@ -7,9 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit.db.base import utcnow
-from apiforge.kit.money import format_minor
-from apiforge.kit.pagination import decode_cursor, encode_cursor
+from apiforge.kit import decode_cursor, encode_cursor, format_minor, utcnow
 from apiforge.shop.catalog.schemas import StockLine
 from apiforge.shop.catalog.service import CatalogService
 from apiforge.shop.orders.errors import (

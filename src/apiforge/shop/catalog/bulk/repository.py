@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Row, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit.db.base import table_of, utcnow
+from apiforge.kit import table_of, utcnow
 from apiforge.shop.catalog.bulk.rows import ImportRow
 from apiforge.shop.catalog.models import Category, Product
 

@@ -11,10 +11,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit.cache import CacheBackend
-from apiforge.kit.db.database import Database
-from apiforge.kit.db.session import after_commit
-from apiforge.kit.money import format_minor
+from apiforge.kit import CacheBackend, Database, after_commit, format_minor
 from apiforge.shop.catalog.bulk.repository import AnyRow, BulkProductRepository
 from apiforge.shop.catalog.bulk.rows import MAX_ERRORS, ImportRow, read_rows, row_error
 from apiforge.shop.catalog.errors import ImportCategoriesUnknownError
@@ -130,6 +127,6 @@ class ProductExporter:
             csv_renderer = _CsvRenderer()
             render = csv_renderer
             yield csv_renderer.header()
-        async with self.database.session(write=False) as session:
+        async with self.database.snapshot_session() as session:
             async for rows in BulkProductRepository(session).stream_live():
                 yield render(rows)

@@ -8,8 +8,8 @@ import pytest
 from fastapi import APIRouter
 
 from apiforge.kit.asgi import Receive, Scope, Send
+from apiforge.kit.middleware.error_boundary import ErrorBoundaryMiddleware
 from apiforge.kit.middleware.request_id import RequestIDMiddleware
-from apiforge.kit.middleware.server_errors import ServerErrorMiddleware
 from apiforge.kit.problems import PROBLEM_CONTENT_TYPE
 from tests.kit.apps import call_asgi, capture_kit_logs, http_scope, kit_app, serve
 
@@ -64,7 +64,7 @@ async def test_error_after_the_response_started_is_reraised(
         await send({"type": "http.response.start", "status": 200, "headers": []})
         raise RuntimeError("mid-stream")
 
-    app = RequestIDMiddleware(ServerErrorMiddleware(half_answer))
+    app = RequestIDMiddleware(ErrorBoundaryMiddleware(half_answer))
     with capture_kit_logs(caplog), pytest.raises(RuntimeError, match="mid-stream"):
         await call_asgi(app, http_scope())
     assert [r.name for r in caplog.records] == ["apiforge.errors"]
@@ -74,7 +74,7 @@ async def test_raw_boundary_answers_500_once() -> None:
     async def failing(scope: Scope, receive: Receive, send: Send) -> None:
         raise ValueError("nope")
 
-    exchange = await call_asgi(ServerErrorMiddleware(failing), http_scope())
+    exchange = await call_asgi(ErrorBoundaryMiddleware(failing), http_scope())
     assert exchange.status == 500
     assert len(exchange.messages) == 2
     assert orjson.loads(exchange.body)["code"] == "internal"

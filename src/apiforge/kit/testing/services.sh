@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Makes sure PostgreSQL and Redis answer for the tests and writes their URLs to .services/env,
-# which `make test` exports to pytest. In order of preference:
+# Makes sure PostgreSQL and Redis answer for a service's tests and writes their URLs to
+# .services/env in the current folder (the service's checkout), which `make test` exports to
+# pytest. Run it as `apiforge services [start|stop]`. In order of preference:
 #   1. the servers named by APIFORGE_TEST_POSTGRES_URL / APIFORGE_TEST_REDIS_URL, when set;
 #   2. the servers on the default ports (PostgreSQL 5432 as user postgres without a password,
 #      Redis 6379), when they answer;
@@ -11,9 +12,8 @@
 # A service that cannot be had is an error, under CI=true and outside it: tests that skip their
 # database prove nothing.
 #
-# Usage: scripts/services.sh [start|stop]    (stop ends only the throwaway servers started here)
+# Usage: apiforge services [start|stop]    (stop ends only the throwaway servers started here)
 set -euo pipefail
-cd "$(dirname "$0")/.."
 
 STATE=.services
 ENV_FILE=$STATE/env
@@ -31,7 +31,7 @@ die() {
     say "CI=true: a missing service fails the run (it is never skipped)."
   else
     say "To fix: install the servers (Debian: apt-get install postgresql redis-server) and run" \
-      "\`make services\` again, or start your own and point APIFORGE_TEST_POSTGRES_URL (an admin" \
+      "\`apiforge services\` again, or start your own and point APIFORGE_TEST_POSTGRES_URL (an admin" \
       "URL, e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/postgres) and" \
       "APIFORGE_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379) at them."
   fi

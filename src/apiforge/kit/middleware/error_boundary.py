@@ -5,12 +5,16 @@ answer carry the ID. Not for: expected errors (those are `AppError`s with handle
 import logging
 
 from apiforge.kit.asgi import ASGIApp, Message, Receive, Scope, Send
-from apiforge.kit.problems import send_problem
+from apiforge.kit.errors import AppError
+from apiforge.kit.problems import INTERNAL_DETAIL, send_problem
 
 logger = logging.getLogger("apiforge.errors")
 
 
-class ServerErrorMiddleware:
+class ErrorBoundaryMiddleware:
+    """Named apart from Starlette's own `ServerErrorMiddleware`, which still wraps the app
+    outside this one (and then never sees an exception)."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -35,6 +39,6 @@ class ServerErrorMiddleware:
             await send_problem(
                 send,
                 status=500,
-                code="internal",
-                detail="An internal error occurred; it has been logged.",
+                code=AppError.code,
+                detail=INTERNAL_DETAIL,
             )
