@@ -1,3 +1,4 @@
+import socket
 import sqlite3
 from pathlib import Path
 
@@ -68,3 +69,22 @@ def test_seed_before_upgrade_says_to_migrate(sqlite_url: str) -> None:
     assert code == 1
     assert "apiforge db upgrade" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["db", "current"], ["db", "seed"]])
+def test_an_unreachable_database_is_one_line(command: list[str]) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        "APIFORGE_ENVIRONMENT": "development",
+        "APIFORGE_DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:{port}/nothing",
+        "APIFORGE_DB__POOL_TIMEOUT": "2",
+    }
+    code, out, err = invoke(command, env)
+    assert (code, out) == (1, "")
+    assert err.count("\n") == 1, err
+    assert err.startswith(
+        f"apiforge: cannot reach the database at postgresql+asyncpg://postgres@127.0.0.1:{port}/nothing"
+    )

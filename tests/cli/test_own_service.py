@@ -191,3 +191,21 @@ def test_a_real_process_refuses_it_too(folder: Path) -> None:
         "apiforge: invalid settings: database_url: postgres:// is not supported: PostgreSQL is "
         "reached through asyncpg: use postgresql+asyncpg://db/shop\n"
     )
+
+
+def test_another_services_history_is_one_line(folder: Path) -> None:
+    """The shop's migrations against this service's database (a history the shop does not
+    know): Alembic's refusal, in one line, instead of a 90-line traceback."""
+    assert (
+        apiforge(folder, "db", "init", "mysvc/migrations", "--base", "mysvc.models:Base").returncode
+        == 0
+    )
+    assert apiforge(folder, "db", "revision", "-m", "notes", "--app", APP).returncode == 0
+    assert apiforge(folder, "db", "upgrade", "--app", APP).returncode == 0
+    url = f"sqlite+aiosqlite:///{folder / 'mysvc.db'}"
+    shop = apiforge(
+        folder, "db", "upgrade", APIFORGE_ENVIRONMENT="development", APIFORGE_DATABASE_URL=url
+    )
+    assert shop.returncode == 1
+    assert shop.stderr.count("\n") == 1, shop.stderr
+    assert shop.stderr.startswith("apiforge: migrations: Can't locate revision identified by")

@@ -11,7 +11,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from alembic.util import CommandError
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError
 
 from apiforge.cli.service import DEFAULT_APP, AppOption, fail, load_config, load_settings
 from apiforge.kit import Migrations, Settings
@@ -53,16 +53,19 @@ def _where(settings: Settings) -> str:
     return make_url(settings.database_url).render_as_string(hide_password=True)
 
 
-def _run(settings: Settings, work: Coroutine[Any, Any, T]) -> T:
+def _run(settings: Settings, work: Coroutine[Any, Any, T], *, hint: str = "") -> T:
     """Runs `work`; what can go wrong with a database or a history is one line, exit 1."""
     try:
         return asyncio.run(work)
     except CommandError as exc:
         fail(f"migrations: {exc}", 1)
-    except (OperationalError, OSError) as exc:
+    except OSError as exc:
         fail(f"cannot reach the database at {_where(settings)}: {exc}", 1)
     except DBAPIError as exc:
-        fail(f"database error at {_where(settings)}: {exc.orig}", 1)
+        reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else repr(exc.orig)
+        if isinstance(exc.orig, OSError):  # a refused connect, wrapped by the kit's pool
+            fail(f"cannot reach the database at {_where(settings)}: {reason}", 1)
+        fail(f"database error at {_where(settings)}: {reason}{hint}", 1)
 
 
 @db_app.command()
@@ -138,13 +141,13 @@ def seed(
     """Load the shop's demo data (development only; running it again changes nothing)."""
     settings = load_settings(ShopSettings)
     try:
-        report = asyncio.run(seed_demo(settings, products=products))
+        report = _run(
+            settings,
+            seed_demo(settings, products=products),
+            hint="; is it migrated (apiforge db upgrade)?",
+        )
     except SeedRefusedError as exc:
         fail(exc.detail, 1)
-    except (OperationalError, ProgrammingError) as exc:
-        fail(f"database error ({exc.orig}); is it migrated (apiforge db upgrade)?", 1)
-    except OSError as exc:
-        fail(f"cannot reach the database at {_where(settings)}: {exc}", 1)
     typer.echo(
         f"Seeded: {report.categories_created} new categories, "
         f"{report.products_created} new products ({report.products_total} in all), "
