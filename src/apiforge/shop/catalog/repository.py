@@ -12,7 +12,6 @@ from sqlalchemy import (
     bindparam,
     delete,
     exists,
-    func,
     literal,
     or_,
     select,
@@ -30,12 +29,9 @@ from apiforge.shop.catalog.errors import (
 )
 from apiforge.shop.catalog.models import Category, Product
 from apiforge.shop.catalog.schemas import ProductListQuery, ProductSort, StockLine
-from apiforge.shop.orders.models import Order, OrderLine
 
 products = table_of(Product)
 categories = table_of(Category)
-orders = table_of(Order)
-order_lines = table_of(OrderLine)
 
 LIVE = products.c.is_archived.is_(False)
 # Exactly the fields of `ProductRead`, so a row maps onto it with no renaming in Python.
@@ -186,7 +182,8 @@ class ProductRepository:
 
     async def lock_live(self, product_id: int) -> bool:
         """Lock a live product's row; False if there is none. An order locks the same row
-        before adding its lines, so under this lock `is_ordered` cannot go stale."""
+        before adding its lines, so under this lock a delete's foreign-key check (does any
+        order line refer to it?) cannot go stale."""
         statement = select(products.c.id).where(products.c.id == product_id, LIVE)
         result = await self.session.execute(statement.with_for_update())
         return result.first() is not None
@@ -219,17 +216,21 @@ class ProductRepository:
         )
         return (await self.session.execute(statement)).mappings().all()
 
-    async def is_ordered(self, product_id: int) -> bool:
-        statement = select(exists().where(order_lines.c.product_id == product_id))
-        return bool((await self.session.execute(statement)).scalar())
+    async def delete_unless_referenced(self, product_id: int) -> bool:
+        """Delete the product; False, with nothing deleted, when rows of another table (order
+        lines) still refer to it: their foreign key refuses, so the catalog needs no query
+        into the orders' tables. In a savepoint, so the transaction lives on."""
+        try:
+            async with self.session.begin_nested():
+                await self.session.execute(delete(products).where(products.c.id == product_id))
+        except IntegrityError:
+            return False
+        return True
 
     async def archive(self, product_id: int) -> None:
         await self.session.execute(
             update(products).where(products.c.id == product_id).values(is_archived=True)
         )
-
-    async def delete(self, product_id: int) -> None:
-        await self.session.execute(delete(products).where(products.c.id == product_id))
 
 
 class CategoryRepository:
@@ -255,22 +256,6 @@ class CategoryRepository:
                 self.session.add(category)
         except IntegrityError as exc:
             raise CategoryExistsError from exc
-
-    async def top_selling(self, limit: int) -> Sequence[RowMapping]:
-        """Categories by units sold in placed (not cancelled) orders, most first."""
-        units = func.sum(order_lines.c.quantity).label("units_sold")
-        statement = (
-            select(categories.c.id, categories.c.name, units)
-            .select_from(order_lines)
-            .join(orders, orders.c.id == order_lines.c.order_id)
-            .join(products, products.c.id == order_lines.c.product_id)
-            .join(categories, categories.c.id == products.c.category_id)
-            .where(orders.c.status == "placed")
-            .group_by(categories.c.id, categories.c.name)
-            .order_by(units.desc(), categories.c.id)
-            .limit(limit)
-        )
-        return (await self.session.execute(statement)).mappings().all()
 
     async def has_products(self, category_id: int) -> bool:
         statement = select(exists().where(products.c.category_id == category_id))

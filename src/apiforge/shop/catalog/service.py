@@ -27,7 +27,6 @@ from apiforge.shop.catalog.schemas import (
     CategoryCreate,
     CategoryRead,
     CategoryRef,
-    CategorySales,
     CategoryUpdate,
     LowStockProduct,
     ProductCreate,
@@ -179,10 +178,6 @@ class CatalogService:
 
     # -- the dashboard's reads
 
-    async def top_categories(self, limit: int) -> list[CategorySales]:
-        rows = await self.categories.top_selling(limit)
-        return [CategorySales.model_construct(**row) for row in rows]
-
     async def low_stock(self, threshold: int, limit: int) -> list[LowStockProduct]:
         rows = await self.products.low_stock(threshold, limit)
         return [LowStockProduct.model_construct(**row) for row in rows]
@@ -236,7 +231,5 @@ class CatalogService:
         self._catalog_changed()
         if not await self.products.lock_live(product_id):
             raise ProductNotFoundError(product_id)
-        if await self.products.is_ordered(product_id):
+        if not await self.products.delete_unless_referenced(product_id):
             await self.products.archive(product_id)
-        else:
-            await self.products.delete(product_id)

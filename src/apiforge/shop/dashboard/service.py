@@ -72,7 +72,7 @@ class DashboardService:
     async def _top_categories(self) -> list[CategorySales]:
         async def load() -> bytes:
             top = await self._read(
-                lambda session: CatalogService(session).top_categories(self.settings.top_categories)
+                lambda session: OrderService(session).top_categories(self.settings.top_categories)
             )
             return _TOP_CATEGORIES.dump_json(top)
 

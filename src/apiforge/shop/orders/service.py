@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apiforge.kit import decode_cursor, encode_cursor, format_minor, utcnow
-from apiforge.shop.catalog.schemas import StockLine
+from apiforge.shop.catalog.schemas import CategorySales, StockLine
 from apiforge.shop.catalog.service import CatalogService
 from apiforge.shop.orders.errors import (
     AlreadyCancelledError,
@@ -96,6 +96,11 @@ class OrderService:
         row = await self.orders.summary(user_id)
         # PostgreSQL sums a bigint into a numeric (a Decimal here).
         return OrderSummary.model_construct(count=row.order_count, total_spent=int(row.spent_minor))
+
+    async def top_categories(self, limit: int) -> list[CategorySales]:
+        """The best-selling categories (units in placed orders), for everybody alike."""
+        rows = await self.orders.top_categories(limit)
+        return [CategorySales.model_construct(**row) for row in rows]
 
     async def recent(self, user_id: int, limit: int) -> list[RecentOrder]:
         """The user's newest orders, without their lines."""
