@@ -10,9 +10,11 @@ from collections.abc import Awaitable, Callable
 
 import uvloop
 from sqlalchemy import bindparam, insert, select
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from apiforge.kit.db.base import table_of
 from apiforge.kit.db.database import Database
+from apiforge.kit.db.engine import autocommit
 from apiforge.kit.db.migrations import Migrations
 from apiforge.kit.settings import DatabaseSettings
 from apiforge.kit.testing.services import (
@@ -70,6 +72,14 @@ async def main() -> None:
             async with db.read_session() as s:
                 return (await s.execute(PREBUILT, {"product_id": 1})).first()
 
+        # The read session's write guard (kit.db.database.ReadOnlySession) against the same
+        # session class without it.
+        unguarded = async_sessionmaker(autocommit(db.engine), expire_on_commit=False)
+
+        async def session_prebuilt_unguarded() -> object:
+            async with unguarded() as s:
+                return (await s.execute(PREBUILT, {"product_id": 1})).first()
+
         async def connection_prebuilt() -> object:
             async with db.engine.connect() as conn:
                 return (await conn.execute(PREBUILT, {"product_id": 1})).first()
@@ -83,6 +93,8 @@ async def main() -> None:
 
         await measure("AsyncSession, select built per call", session_built)
         await measure("AsyncSession, prebuilt select", session_prebuilt)
+        await measure("  the same without the read-only guard", session_prebuilt_unguarded)
+        await measure("AsyncSession, prebuilt select (again)", session_prebuilt)
         await measure("AsyncConnection, prebuilt select", connection_prebuilt)
         await measure("asyncpg on a pooled connection, SQL compiled once", raw_asyncpg)
         await db.dispose()
