@@ -8,7 +8,7 @@ builds a provider per app in the lifespan and flushes it there (the global can b
 per process: apps and tests would share one); it names the span only from the router's match,
 so answers given before routing (front-cache hits) would be a bare `GET`, where the kit's
 `route_template` names them; and on the same app and provider it cost more CPU per sampled
-request (scripts/micro/tracing.py: about +310-350 µs against +230-280 µs on a bare route).
+request (scripts/micro/tracing.py; the figures are in BENCHMARKS.md).
 It does add spans for dependency resolution and serialization, which this one lacks.
 """
 

@@ -2,8 +2,8 @@
 ORM's identity map and relationship loading cost several times more CPU per request.
 
 The hot statements are built once, at import, with bind parameters: building a `select()` and
-its cache key on every call costs about a third of the read (a one-row read on asyncpg:
-~390 us of CPU built per call, ~280 us prebuilt; scripts/micro/statements.py)."""
+its cache key on every call costs about a third of a one-row read (scripts/micro/statements.py;
+BENCHMARKS.md, "Hot-path decisions")."""
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass

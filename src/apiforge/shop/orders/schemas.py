@@ -3,8 +3,8 @@
 Output models are built with `model_construct` from rows the database already checked:
 `MoneyMinor` validates wire strings only, and re-validating our own rows would cost CPU on the
 hot path for nothing. The listings, the hottest read, skip models altogether: plain dicts of
-the same shape (`OrdersPageJSON`) rendered by orjson cost ~95 us for a page of 20 orders with
-3 lines each against ~350 us through models (measured with timeit on this machine)."""
+the same shape (`OrdersPageJSON`) rendered by orjson, a fraction of the models' cost
+(BENCHMARKS.md, "Hot-path decisions")."""
 
 from datetime import datetime
 from typing import Annotated, Literal, TypedDict
