@@ -13,7 +13,10 @@ from apiforge.shop.migrations import MIGRATIONS_DIR
 from apiforge.shop.models import metadata
 from tests.kit.apps import capture_kit_logs, kit_app, kit_settings, serve
 
+# Short, for the checks that must fail fast; the ones that must pass keep the default (2 s),
+# so a busy machine cannot turn a healthy dependency into a timeout.
 FAST = HealthSettings(check_timeout_seconds=0.3)
+PATIENT = HealthSettings()
 
 
 def _closed_port() -> int:
@@ -40,8 +43,10 @@ async def silent_port() -> AsyncIterator[int]:
         await server.wait_closed()
 
 
-async def _ready(database_url: str, **overrides: Any) -> tuple[int, dict[str, Any], float]:
-    async with serve(kit_app(database_url, health=FAST, **overrides)) as client:
+async def _ready(
+    database_url: str, health: HealthSettings = FAST, **overrides: Any
+) -> tuple[int, dict[str, Any], float]:
+    async with serve(kit_app(database_url, health=health, **overrides)) as client:
         started = time.monotonic()
         response = await client.get("/health/ready")
         elapsed = time.monotonic() - started
@@ -59,13 +64,13 @@ async def test_live(sqlite_url: str) -> None:
 
 
 async def test_ready_with_the_database(kit_database_url: str) -> None:
-    status, body, _ = await _ready(kit_database_url)
+    status, body, _ = await _ready(kit_database_url, PATIENT)
     assert status == 200
     assert body == {"status": "ok", "checks": {"database": "ok"}}
 
 
 async def test_ready_with_database_and_redis(kit_database_url: str, redis_url: str) -> None:
-    status, body, _ = await _ready(kit_database_url, redis_url=redis_url)
+    status, body, _ = await _ready(kit_database_url, PATIENT, redis_url=redis_url)
     assert status == 200
     assert body["checks"] == {"database": "ok", "redis": "ok"}
 
@@ -117,7 +122,7 @@ async def test_ready_reports_pending_migrations_until_they_ran(kit_database_url:
     """A schema behind the code is "not ready" (and says so), not an app that answers every
     request with a database error; once migrated it is ready, and the probe stops asking."""
     history = Migrations(MIGRATIONS_DIR)
-    app = create_app(kit_settings(kit_database_url, health=FAST), migrations=history)
+    app = create_app(kit_settings(kit_database_url, health=PATIENT), migrations=history)
     async with serve(app) as client:
         behind = await client.get("/health/ready")
         assert behind.status_code == 503
