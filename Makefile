@@ -1,7 +1,8 @@
 # apiforge. Needs only python3 >= 3.11 (and, for `make test`, PostgreSQL and Redis: running, or
 # their Debian packages, which `apiforge services` starts or installs).
 #   make run [PORT=8001]   serve the shop on SQLite in development mode, with demo data
-#   make test              format check, lint, types, import contracts, then the tests
+#   make test              format check, lint, types, import contracts, the docs, then the tests
+#   make docs              the guide (docs/, mkdocs.yml) built strict into build/docs/
 #   make bench             the shop against the bare FastAPI baseline (BENCHMARKS.md)
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -22,12 +23,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SERVICES_ENV := .services/env
 
-.PHONY: help install lock run services tools test lint fmt clean bench
+.PHONY: help install lock run services tools test lint docs fmt clean bench
 
 help:
 	@echo "make run [PORT=8000]  serve the shop with demo data at http://127.0.0.1:\$$PORT"
 	@echo "make test             every check CI runs (starts PostgreSQL/Redis if needed)"
 	@echo "make lint | fmt       checks only | format and fix"
+	@echo "make docs             build the guide into build/docs/ (open build/docs/index.html)"
 	@echo "make install          create/update .venv from requirements.lock"
 	@echo "make lock             re-resolve requirements.lock from pyproject.toml"
 	@echo "make services         make sure PostgreSQL and Redis answer for the tests"
@@ -76,7 +78,13 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: install services tools lint
+# Strict: a broken cross-reference, link or anchor fails the build (and so `make test`).
+# Offline: no web fonts, no plugin that fetches. The site goes to mkdocs.yml's site_dir,
+# build/docs/ (ignored by git); NO_MKDOCS_2_WARNING silences Material's banner.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+test: install services tools lint docs
 	@set -a && source $(SERVICES_ENV) && set +a && \
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(COV) $(PYTEST_ARGS)
 
