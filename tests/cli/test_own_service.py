@@ -5,6 +5,7 @@ migrates, reports a database that is behind, and refuses what is wrong in one li
 command runs in a fresh interpreter, as a user's would (so only this service's models are on
 the kit's metadata)."""
 
+import re
 import sqlite3
 import subprocess
 import sys
@@ -108,8 +109,11 @@ def test_init_revision_upgrade_and_current_on_a_service_of_ones_own(folder: Path
 
     first = apiforge(folder, "db", "revision", "-m", "notes", "--app", APP)
     assert first.returncode == 0, first.stderr
+    (script,) = (folder / "mysvc/migrations/versions").glob("*_notes.py")
+    # Only this service's table: nothing of the shop (whose models the CLI must not load).
+    assert re.findall(r"create_table\(\s*['\"](\w+)['\"]", script.read_text()) == ["notes"]
     assert apiforge(folder, "db", "upgrade", "--app", APP).returncode == 0
-    assert {"notes", "alembic_version"} <= _tables(folder / "mysvc.db")  # named after the service
+    assert _tables(folder / "mysvc.db") == {"notes", "alembic_version"}  # named after the service
     assert apiforge(folder, "db", "current", "--app", APP).returncode == 0
 
     # A new column of the kit's type: the script imports it from the public API and runs.

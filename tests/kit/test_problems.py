@@ -261,3 +261,19 @@ async def test_database_bugs_are_500s_logged_with_the_drivers_message(
     assert driver_message.split(": ", 1)[1] not in response.text
     (line,) = [r.getMessage() for r in caplog.records if "database error" in r.getMessage()]
     assert line == f"database error on GET /db/{kind} answered 500: {driver_message}"
+
+
+async def test_extra_members_cannot_replace_the_standard_ones(sqlite_url: str) -> None:
+    """An `extra` naming a standard member (here `code` and `status`) once turned the intended
+    answer into a 500; the standard members win and the rest is kept."""
+    clashing = APIRouter()
+
+    @clashing.get("/clash")
+    async def clash() -> None:
+        raise ConflictError("Taken.", extra={"code": "mine", "status": 200, "hint": "rename"})
+
+    async with serve(kit_app(sqlite_url, clashing)) as client:
+        response = await client.get("/clash")
+    assert response.status_code == 409
+    body = response.json()
+    assert (body["code"], body["status"], body["hint"]) == ("conflict", 409, "rename")

@@ -4,8 +4,9 @@ It replaces Uvicorn's (which `apiforge serve` turns off). Not for: application l
 Under the production pipeline (the kit's one JSON handler on the root logger) the line skips
 `logging` altogether: it is rendered straight to JSON and written in batches, like nginx's
 `access_log ... buffer= flush=`: the `logging` path costs a record, a handler lock and one
-write syscall per line (figures: BENCHMARKS.md, "Hot-path decisions"). A batch is written at the end of the event-loop
-iteration that produced it (`call_soon`): under load one iteration finishes many requests, so
+write syscall per line (figures: BENCHMARKS.md, "Hot-path decisions"). A batch is written at
+the end of the event-loop iteration that produced it (`call_soon`): under load one iteration
+finishes many requests, so
 one write carries many lines, and no line waits longer than that iteration; only a process
 killed mid-iteration loses its batch. Any other set-up (console format, an extra handler such
 as pytest's caplog) takes the `logging` path, unchanged.

@@ -22,7 +22,8 @@ class AppError(Exception):
     """The root of every error a service answers on purpose. Subclass it (or one of the
     classes below) with a stable dotted `code`; raise it anywhere below the router and the
     kit answers problem+json with its `status`, `code`, `detail` and the request ID.
-    `extra` adds members to that body. A unit of work ending in an `AppError` rolls back
+    `extra` adds members to that body (it cannot replace the standard ones: `type`, `title`,
+    `status`, `detail`, `code`, `request_id`). A unit of work ending in an `AppError` rolls back
     unless the session was marked `commit_on_error`."""
 
     status: ClassVar[int] = 500

@@ -2,7 +2,7 @@
 and the request ID. Not for: deciding what is an error (that is `errors.py`)."""
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, cast
 
@@ -31,9 +31,17 @@ _HTTP_CODES = {
 
 
 def problem_body(
-    *, status: int, code: str, detail: str, title: str | None = None, **extra: Any
+    *,
+    status: int,
+    code: str,
+    detail: str,
+    title: str | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> bytes:
+    """`extra` adds members; the standard ones (type, title, status, detail, code,
+    request_id) are never overridden by it."""
     body: dict[str, Any] = {
+        **(extra or {}),
         "type": "about:blank",
         "title": title or HTTPStatus(status).phrase,
         "status": status,
@@ -41,7 +49,6 @@ def problem_body(
         "code": code,
         "request_id": current_request_id(),
     }
-    body.update(extra)
     return orjson.dumps(body)
 
 
@@ -76,10 +83,10 @@ def problem_response(
     detail: str,
     title: str | None = None,
     headers: dict[str, str] | None = None,
-    **extra: Any,
+    extra: Mapping[str, Any] | None = None,
 ) -> Response:
     return Response(
-        problem_body(status=status, code=code, detail=detail, title=title, **extra),
+        problem_body(status=status, code=code, detail=detail, title=title, extra=extra),
         status_code=status,
         media_type=PROBLEM_CONTENT_TYPE,
         headers=headers,
@@ -107,7 +114,7 @@ async def _on_app_error(request: Request, exc: Exception) -> Response:
         detail=exc.detail,
         title=exc.title,
         headers=headers,
-        **exc.extra,
+        extra=exc.extra,
     )
 
 
@@ -117,7 +124,7 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
         status=422,
         code=ValidationFailedError.code,
         detail=ValidationFailedError.FIELDS_DETAIL,
-        errors=_field_errors(exc),
+        extra={"errors": _field_errors(exc)},
     )
 
 

@@ -95,6 +95,8 @@ class Database:
         return cls(create_engine(url, settings, application_name=name))
 
     def write_session(self) -> AsyncSession:
+        """A session in a transaction (BEGIN IMMEDIATE on SQLite); the caller commits (or use
+        `transaction()`, which does)."""
         return self.sessions.write()
 
     def read_session(self) -> AsyncSession:
@@ -103,12 +105,15 @@ class Database:
         return self.sessions.read()
 
     def snapshot_session(self) -> AsyncSession:
+        """A read-only transaction: one snapshot across statements, and what server-side
+        cursors (a streamed export) need. Writes are refused as in a read session."""
         return self.sessions.snapshot()
 
     @asynccontextmanager
     async def transaction(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
-        """A unit of work outside a request (CLI, jobs, tests): commits when the block ends
-        and then runs its `after_commit` callbacks, rolls back when it raises."""
+        """A unit of work outside a request (CLI, jobs, tests), used as `async with
+        database.transaction() as session:`: commits when the block ends and then runs its
+        `after_commit` callbacks, rolls back when it raises."""
         factory = self.sessions.write if write else self.sessions.snapshot
         async with factory() as session, unit_of_work(session, self.stats):
             yield session

@@ -84,5 +84,5 @@ async def ready(request: Request) -> Response:
         return JSONResponse({"status": "ok", "checks": checks})
     failed = ", ".join(name for name, result in checks.items() if result != "ok")
     return problem_response(
-        status=503, code="health.not_ready", detail=f"Not ready: {failed}", checks=checks
+        status=503, code="health.not_ready", detail=f"Not ready: {failed}", extra={"checks": checks}
     )

@@ -1,7 +1,7 @@
 """Several worker processes, one set of figures: prometheus_client's multiprocess mode, and the
 bookkeeping it needs when a worker dies. Not for: choosing the mode (PROMETHEUS_MULTIPROC_DIR
 decides it; `apiforge serve` sets it before any worker starts and has prometheus_client choose
-its value class again, see `cli/serve.prepare_metrics_dir`).
+its value class again, see `kit.serving.prepare_metrics_dir`).
 
 For the process manager: `multiprocess_registry()` for a separate-port server
 (`prometheus_client.start_http_server(port, registry=multiprocess_registry())`), and
