@@ -37,8 +37,10 @@ async def serve(
     app: FastAPI, wrap: Callable[[ASGIApp], ASGIApp] | None = None
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A client on `app` with its lifespan running; `wrap` puts raw ASGI around the app."""
-    async with LifespanManager(app) as manager:
-        asgi: ASGIApp = manager.app
+    # The app itself, not `manager.app`, which shares one state dict across requests
+    # (kit.testing.running_app says why).
+    async with LifespanManager(app):
+        asgi: ASGIApp = app
         transport = httpx.ASGITransport(app=wrap(asgi) if wrap else asgi)
         async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
             yield client

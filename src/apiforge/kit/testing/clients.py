@@ -38,6 +38,9 @@ async def asgi_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 @asynccontextmanager
 async def running_app(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """Runs `app`'s lifespan and yields a client on it; the lifespan ends with the block."""
-    async with LifespanManager(app) as manager, asgi_client(manager.app) as client:  # type: ignore[arg-type]  # LifespanManager.app is the same ASGI app
+    """Runs `app`'s lifespan and yields a client on it; the lifespan ends with the block.
+    The client calls the app itself, not `LifespanManager.app`: that one hands every request
+    the same lifespan-state dict (ASGI asks servers for a copy per request), so what one
+    request notes in `scope["state"]` (its user, its route) would show in the next's."""
+    async with LifespanManager(app), asgi_client(app) as client:
         yield client
