@@ -41,7 +41,6 @@ def problem_body(
     """`extra` adds members; the standard ones (type, title, status, detail, code,
     request_id) are never overridden by it."""
     body: dict[str, Any] = {
-        **(extra or {}),
         "type": "about:blank",
         "title": title or HTTPStatus(status).phrase,
         "status": status,
@@ -49,6 +48,8 @@ def problem_body(
         "code": code,
         "request_id": current_request_id(),
     }
+    for key, value in (extra or {}).items():
+        body.setdefault(key, value)
     return orjson.dumps(body)
 
 
