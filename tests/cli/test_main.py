@@ -1,5 +1,9 @@
+import subprocess
+import sys
+
 import pytest
 
+from apiforge import __version__
 from tests.cli.conftest import invoke
 
 
@@ -38,3 +42,20 @@ def test_bad_setting_names_the_field_without_its_value() -> None:
     assert code == 2
     assert err.startswith("apiforge: invalid settings: db.pool_size:")
     assert "-7" not in err
+
+
+def test_the_command_line_loads_without_the_kit() -> None:
+    """`apiforge --help` and `--version` answer at once: the kit (FastAPI, SQLAlchemy, Alembic,
+    about two seconds of imports) and the shop load only when a command runs."""
+    heavy = "('apiforge.kit', 'apiforge.shop', 'sqlalchemy', 'fastapi')"
+    probe = f"import sys, apiforge.cli; print(sorted(m for m in {heavy} if m in sys.modules))"
+    done = subprocess.run(  # noqa: S603  # our own interpreter
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_version() -> None:
+    code, out, _ = invoke(["--version"], {})
+    assert (code, out) == (0, f"apiforge {__version__}\n")

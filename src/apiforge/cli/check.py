@@ -4,12 +4,14 @@ arithmetic among them, and exits 1 when any finding is an error."""
 import asyncio
 import shutil
 import textwrap
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from apiforge.cli.service import DEFAULT_APP, AppOption, ServiceLoadError, load_app
-from apiforge.kit import Deployment, Finding, Severity, app_config, production_findings
+
+if TYPE_CHECKING:
+    from apiforge.kit import Finding
 
 _SEVERITY_WIDTH = 10
 _TOPIC_WIDTH = 13
@@ -29,33 +31,46 @@ def check(
         ),
     ] = 1,
     headroom: Annotated[
-        int,
-        typer.Option(min=0, help="Connections kept free for migrations, admins and monitoring."),
-    ] = Deployment.headroom,
+        int | None,
+        typer.Option(
+            min=0,
+            help="Connections kept free for migrations, admins and monitoring.",
+            show_default="5",
+        ),
+    ] = None,
     app: AppOption = DEFAULT_APP,
 ) -> None:
     """Check the service's configuration (and the database's connection limit) for
     production."""
     findings = asyncio.run(_findings(app, workers, pods, headroom))
     typer.echo(render(findings))
-    if any(finding.severity is Severity.ERROR for finding in findings):
+    if any(finding.severity == "error" for finding in findings):
         raise typer.Exit(1)
 
 
-async def _findings(app: str, workers: int | None, pods: int, headroom: int) -> list[Finding]:
+async def _findings(
+    app: str, workers: int | None, pods: int, headroom: int | None
+) -> list["Finding"]:
+    from apiforge.kit import Deployment, Finding, Severity, app_config, production_findings
+
     try:
         settings = app_config(load_app(app)).settings
     except ServiceLoadError as exc:
         # `serve` prints this refusal and exits 2; here it is the only finding, since nothing
         # else can be judged without valid settings.
         return [Finding(Severity.ERROR, "settings", f"refused: {exc}")]
-    deployment = Deployment(
-        workers=workers or settings.server.workers, pods=pods, headroom=headroom
+    workers = workers or settings.server.workers
+    deployment = (
+        Deployment(workers=workers, pods=pods)
+        if headroom is None
+        else Deployment(workers=workers, pods=pods, headroom=headroom)
     )
     return await production_findings(settings, deployment)
 
 
-def render(findings: list[Finding]) -> str:
+def render(findings: list["Finding"]) -> str:
+    from apiforge.kit import Severity
+
     width = max(60, min(shutil.get_terminal_size().columns, 120))
     indent = " " * (_SEVERITY_WIDTH + _TOPIC_WIDTH)
     lines = [f"{'SEVERITY':<{_SEVERITY_WIDTH}}{'CHECK':<{_TOPIC_WIDTH}}FINDING"]

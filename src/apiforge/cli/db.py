@@ -6,15 +6,14 @@ import asyncio
 import logging
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from alembic.util import CommandError
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 
 from apiforge.cli.service import DEFAULT_APP, AppOption, fail, load_config, load_settings
-from apiforge.kit import Migrations, Settings
+
+if TYPE_CHECKING:
+    from apiforge.kit import Migrations, Settings
 
 T = TypeVar("T")
 db_app = typer.Typer(
@@ -35,10 +34,12 @@ MigrationsOption = Annotated[
 ]
 
 
-def _target(app: str, directory: Path | None) -> tuple[Settings, Migrations]:
+def _target(app: str, directory: Path | None) -> tuple["Settings", "Migrations"]:
     # The command prints its own summary: Alembic's INFO lines ("Context impl SQLiteImpl.")
     # would only repeat it. Its warnings still show.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    from apiforge.kit import Migrations, Settings
+
     if directory is not None:
         return load_settings(Settings), Migrations(directory)
     config = load_config(app)
@@ -47,12 +48,17 @@ def _target(app: str, directory: Path | None) -> tuple[Settings, Migrations]:
     return config.settings, config.migrations
 
 
-def _where(settings: Settings) -> str:
+def _where(settings: "Settings") -> str:
+    from sqlalchemy.engine import make_url
+
     return make_url(settings.database_url).render_as_string(hide_password=True)
 
 
-def _run(settings: Settings, work: Coroutine[Any, Any, T], *, hint: str = "") -> T:
+def _run(settings: "Settings", work: Coroutine[Any, Any, T], *, hint: str = "") -> T:
     """Runs `work`; what can go wrong with a database or a history is one line, exit 1."""
+    from alembic.util import CommandError
+    from sqlalchemy.exc import DBAPIError
+
     try:
         return asyncio.run(work)
     except CommandError as exc:
@@ -77,6 +83,8 @@ def init(
     ],
 ) -> None:
     """Start a service's migration history: env.py, the revision template, versions/."""
+    from apiforge.kit import Migrations
+
     try:
         Migrations.init(directory, base=base)
     except (ValueError, FileExistsError) as exc:

@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from apiforge.cli.service import DEFAULT_APP, AppOption, fail, load_config
-from apiforge.kit import ServeOptions, serve_factory
 
 # Uvicorn's exit code when the app could not start.
 STARTUP_FAILURE = 3
@@ -41,6 +40,8 @@ def serve(
     app: AppOption = DEFAULT_APP,
 ) -> None:
     """Serve the service's API (the shop unless --app names another)."""
+    from apiforge.kit import ServeOptions, serve_factory
+
     # Each worker then builds its own app from the factory (nothing is shared).
     settings = load_config(app).settings
     options = ServeOptions(

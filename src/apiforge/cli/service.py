@@ -1,20 +1,25 @@
 """Finds the service a command acts on: `--app module:factory` (or `APIFORGE_APP`), imported
 from the current folder like Uvicorn does, called to build the app, whose `app_config` then
-gives the settings and the migrations. Every way this can fail is one readable line."""
+gives the settings and the migrations. Every way this can fail is one readable line.
+
+The kit (FastAPI, SQLAlchemy, Alembic: two seconds of imports) is imported only when a
+command runs, so `apiforge --help` and `--version` answer at once."""
 
 import importlib
 import os
 import sys
 from collections.abc import Callable
-from typing import Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
-from fastapi import FastAPI
-from pydantic import ValidationError
 
-from apiforge.kit import AppConfig, Settings, StartupError, app_config
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from pydantic import ValidationError
 
-S = TypeVar("S", bound=Settings)
+    from apiforge.kit import AppConfig, Settings
+
+S = TypeVar("S", bound="Settings")
 DEFAULT_APP = "apiforge.shop.app:create_shop_app"
 CONFIG_ERROR_EXIT = 2
 
@@ -32,7 +37,7 @@ class ServiceLoadError(Exception):
     """The service could not be loaded; the message is the one line to print."""
 
 
-def describe(exc: ValidationError) -> str:
+def describe(exc: "ValidationError") -> str:
     """One line naming each bad setting, without echoing its value (it may be a secret)."""
     parts = []
     for error in exc.errors(include_input=False, include_url=False):
@@ -67,9 +72,14 @@ def import_factory(target: str) -> Callable[[], object]:
     return factory
 
 
-def load_app(target: str) -> FastAPI:
+def load_app(target: str) -> "FastAPI":
     """Builds the service's app (not started): bad settings, a missing extra and an app not
     made by `create_app` are `ServiceLoadError`s."""
+    from fastapi import FastAPI
+    from pydantic import ValidationError
+
+    from apiforge.kit import StartupError, app_config
+
     factory = import_factory(target)
     try:
         app = factory()
@@ -88,8 +98,10 @@ def load_app(target: str) -> FastAPI:
     return app
 
 
-def load_config(target: str) -> AppConfig:
+def load_config(target: str) -> "AppConfig":
     """The service's `AppConfig`, or one line on stderr and exit 2."""
+    from apiforge.kit import app_config
+
     try:
         return app_config(load_app(target))
     except ServiceLoadError as exc:
@@ -103,6 +115,8 @@ def fail(message: str, code: int = CONFIG_ERROR_EXIT) -> NoReturn:
 
 def load_settings(settings_class: type[S]) -> S:
     """`settings_class()` from the environment, or one line on stderr and exit 2."""
+    from pydantic import ValidationError
+
     try:
         return settings_class()
     except ValidationError as exc:

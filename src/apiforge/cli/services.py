@@ -6,8 +6,6 @@ from typing import Annotated, Literal
 
 import typer
 
-from apiforge.kit.testing import run_services_script
-
 
 def services(
     action: Annotated[
@@ -15,6 +13,8 @@ def services(
     ] = "start",
 ) -> None:
     """Make sure PostgreSQL and Redis answer for the tests (writes .services/env)."""
+    from apiforge.kit.testing import run_services_script
+
     code = run_services_script(action)
     if code:
         raise typer.Exit(code)
