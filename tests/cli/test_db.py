@@ -1,9 +1,9 @@
-import socket
 import sqlite3
 from pathlib import Path
 
 import pytest
 
+from apiforge.bench.targets import free_port
 from tests.cli.conftest import PRODUCTION_KEY, invoke
 
 
@@ -74,9 +74,7 @@ def test_seed_before_upgrade_says_to_migrate(sqlite_url: str) -> None:
 @pytest.mark.usefixtures("clean_env")
 @pytest.mark.parametrize("command", [["db", "upgrade"], ["db", "current"], ["db", "seed"]])
 def test_an_unreachable_database_is_one_line(command: list[str]) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # nothing listens there
     env = {
         "APIFORGE_ENVIRONMENT": "development",
         "APIFORGE_DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:{port}/nothing",

@@ -2,12 +2,11 @@
 closed port) is a retryable 503, while a missing table (a schema that was never migrated) is
 a bug, answered 500 and logged with the driver's own words, never "try again later"."""
 
-import socket
-
 import pytest
 from fastapi import APIRouter
 from sqlalchemy import text
 
+from apiforge.bench.targets import free_port  # nothing listens there
 from apiforge.kit import ReadSession
 from apiforge.kit.settings import DatabaseSettings
 from tests.kit.apps import capture_kit_logs, kit_app, serve
@@ -21,15 +20,8 @@ async def count_notes(session: ReadSession) -> dict[str, int]:
     return {"count": int(rows)}
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 async def test_postgres_on_a_closed_port_is_a_retryable_503() -> None:
-    url = f"postgresql+asyncpg://postgres@127.0.0.1:{_closed_port()}/nothing"
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/nothing"
     app = kit_app(url, router, db=DatabaseSettings(pool_timeout=2))
     async with serve(app) as client:
         response = await client.get("/notes/count")

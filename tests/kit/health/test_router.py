@@ -1,5 +1,4 @@
 import asyncio
-import socket
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -7,6 +6,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from apiforge.bench.targets import free_port  # nothing listens there
 from apiforge.kit import Migrations, app_state, create_app
 from apiforge.kit.settings import HealthSettings
 from apiforge.shop.migrations import MIGRATIONS_DIR
@@ -17,13 +17,6 @@ from tests.kit.apps import capture_kit_logs, kit_app, kit_settings, serve
 # so a busy machine cannot turn a healthy dependency into a timeout.
 FAST = HealthSettings(check_timeout_seconds=0.3)
 PATIENT = HealthSettings()
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port  # nothing listens here once the socket is closed
 
 
 @pytest.fixture
@@ -78,7 +71,7 @@ async def test_ready_with_database_and_redis(kit_database_url: str, redis_url: s
 async def test_database_refusing_connections_is_503(
     sqlite_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    url = f"postgresql+asyncpg://postgres@127.0.0.1:{_closed_port()}/postgres"
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/postgres"
     app = kit_app(url, health=FAST)
     with capture_kit_logs(caplog):
         async with serve(app) as client:
@@ -94,7 +87,7 @@ async def test_database_refusing_connections_is_503(
 
 async def test_redis_refusing_connections_is_503_naming_redis(kit_database_url: str) -> None:
     status, body, elapsed = await _ready(
-        kit_database_url, redis_url=f"redis://127.0.0.1:{_closed_port()}/0"
+        kit_database_url, redis_url=f"redis://127.0.0.1:{free_port()}/0"
     )
     assert status == 503
     assert body["code"] == "health.not_ready"
