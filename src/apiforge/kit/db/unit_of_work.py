@@ -51,15 +51,20 @@ async def unit_of_work(session: AsyncSession, stats: UnitOfWorkStats) -> AsyncIt
         await session.commit()
     except AppError:
         if not session.info.get(_COMMIT_ON_ERROR):
-            await session.rollback()
+            await _roll_back(session)
             raise
         await session.commit()
         await _run_after_commit(session, stats)
         raise
     except BaseException:
-        await session.rollback()
+        await _roll_back(session)
         raise
     await _run_after_commit(session, stats)
+
+
+async def _roll_back(session: AsyncSession) -> None:
+    session.info.pop(_AFTER_COMMIT, None)  # what was to follow the commit never happens
+    await session.rollback()
 
 
 async def _run_after_commit(session: AsyncSession, stats: UnitOfWorkStats) -> None:
