@@ -5,12 +5,12 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
 from apiforge.bench.targets import free_port
+from tests.cli.servers import wait_for_ok
 
 README = Path(__file__).parents[1] / "README.md"
 
@@ -44,7 +44,7 @@ def test_the_service_by_hand_migrates_and_serves(tmp_path: Path) -> None:
         text=True,
     )
     try:
-        ready = _ready(f"http://127.0.0.1:{port}/health/ready", server)
+        ready = wait_for_ok(f"http://127.0.0.1:{port}/health/ready", server, within=90)
         notes = httpx.get(f"http://127.0.0.1:{port}/api/notes", timeout=5)
         anonymous = httpx.post(f"http://127.0.0.1:{port}/api/notes?body=hi", timeout=5)
     finally:
@@ -53,19 +53,3 @@ def test_the_service_by_hand_migrates_and_serves(tmp_path: Path) -> None:
     assert ready.json()["checks"] == {"database": "ok", "migrations": "ok"}
     assert notes.json() == []
     assert anonymous.status_code == 401
-
-
-def _ready(url: str, server: "subprocess.Popen[str]") -> httpx.Response:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            output = server.stdout.read() if server.stdout else ""
-            raise AssertionError(f"the README's commands stopped: {output[-3000:]}")
-        try:
-            response = httpx.get(url, timeout=2)
-            if response.status_code == 200:
-                return response
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{url} did not answer in time")

@@ -128,6 +128,24 @@ def wait_for(predicate: Callable[[], bool], within: float = 60) -> bool:
     return False
 
 
+def wait_for_ok(url: str, process: "subprocess.Popen[str]", within: float = 120) -> httpx.Response:
+    """The first 200 from `url`, polled while `process` (a server started with its output on
+    a pipe) runs; fails with that output if it exits first, or after `within` seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            raise AssertionError(f"exited with {process.returncode}: {output[-3000:]}")
+        try:
+            response = httpx.get(url, timeout=2)
+        except httpx.TransportError:
+            response = None
+        if response is not None and response.status_code == 200:
+            return response
+        time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer 200 in time")
+
+
 def scrape(port: int) -> Samples:
     text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
     return {

@@ -6,7 +6,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -15,6 +14,7 @@ import pytest
 from apiforge.bench.targets import free_port
 from apiforge.cli.new import apiforge_requirement
 from tests.cli.conftest import invoke
+from tests.cli.servers import wait_for_ok
 
 MAKE_TIMEOUT_SECONDS = 600
 
@@ -72,7 +72,7 @@ def test_make_run_serves_it_with_docs_metrics_and_health(notes: Path) -> None:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        ready = _wait_for(f"{base}/health/ready", process)
+        ready = wait_for_ok(f"{base}/health/ready", process)
         docs = httpx.get(f"{base}/docs", timeout=5)
         items = httpx.get(f"{base}/api/items", timeout=5)
         metrics = httpx.get(f"{base}/metrics", timeout=5)
@@ -85,23 +85,6 @@ def test_make_run_serves_it_with_docs_metrics_and_health(notes: Path) -> None:
     assert items.json() == {"items": [], "next_cursor": None}
     assert 'notes_http_requests_total{method="GET",route="/api/items",status="200"}' in metrics.text
     assert "Migrated sqlite+aiosqlite:///./notes.db to head." in output
-
-
-def _wait_for(url: str, process: "subprocess.Popen[str]") -> httpx.Response:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            output = process.stdout.read() if process.stdout else ""
-            pytest.fail(f"make run exited with {process.returncode}: {output[-2000:]}")
-        try:
-            response = httpx.get(url, timeout=2)
-        except httpx.TransportError:
-            time.sleep(0.2)
-            continue
-        if response.status_code == 200:
-            return response
-        time.sleep(0.2)
-    pytest.fail(f"{url} did not answer 200 in time")
 
 
 @pytest.mark.usefixtures("clean_env")
