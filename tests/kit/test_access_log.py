@@ -15,7 +15,7 @@ from pydantic import SecretStr
 
 from apiforge.kit.access_log import ACCESS_LOGGER, AccessLog
 from apiforge.kit.auth import Principal
-from apiforge.kit.auth.dependencies import CurrentPrincipal
+from apiforge.kit.identity.dependencies import CurrentPrincipal
 from apiforge.kit.logs import KitLogHandler, configure_logging
 from apiforge.kit.request_context import bind_request_id, reset_request_id
 from apiforge.kit.settings import Environment, Settings

@@ -13,6 +13,7 @@ from apiforge.kit import (
     Environment,
     Migrations,
     PasswordHasher,
+    cross_tenant,
     table_of,
 )
 from apiforge.kit.testing import migrated_database
@@ -47,7 +48,7 @@ async def seed_db(seed_url: str) -> AsyncIterator[Database]:
     database = Database.from_url(seed_url, DatabaseSettings(pool_size=1))
     async with database.transaction() as session:
         for table in reversed(metadata.sorted_tables):
-            await session.execute(table.delete())
+            await session.execute(cross_tenant(table.delete(), reason="emptying the database"))
     yield database
     await database.dispose()
 

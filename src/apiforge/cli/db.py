@@ -166,7 +166,7 @@ def seed(
     typer.echo(
         f"Seeded: {report.categories_created} new categories, "
         f"{report.products_created} new products ({report.products_total} in all), "
-        f"{report.users_created} new users."
+        f"{report.users_created} new users, {report.organizations_created} new organizations."
     )
     password = settings.demo_password.get_secret_value()
     for email, role in DEMO_USERS:

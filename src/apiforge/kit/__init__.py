@@ -13,14 +13,16 @@ through it; `apiforge new NAME` writes a service laid out this way.
 from apiforge.kit.app import create_app
 from apiforge.kit.auth import (
     AccessTokenCodec,
+    ApiKeyCodec,
+    ExpiredTokenError,
+    InvalidTokenError,
     IssuedAccessToken,
+    NewApiKey,
     PasswordHasher,
     Principal,
     new_refresh_token,
     refresh_token_digest,
 )
-from apiforge.kit.auth.dependencies import CurrentPrincipal, current_principal, require_roles
-from apiforge.kit.auth.tokens import ExpiredTokenError, InvalidTokenError
 from apiforge.kit.cache import (
     CacheBackend,
     CacheStats,
@@ -37,6 +39,15 @@ from apiforge.kit.db.base import Base, BigIntId, CreatedAt, IdPk, UTCDateTime, t
 from apiforge.kit.db.database import Database, ReadOnlySessionError
 from apiforge.kit.db.migrations import Migrations, run_alembic_env
 from apiforge.kit.db.session import ReadSession, WriteSession
+from apiforge.kit.db.tenants import (
+    TenantScope,
+    UnscopedTenantQueryError,
+    bind_tenant,
+    cross_tenant,
+    row_level_security_sql,
+    scoped,
+    tenant_owned,
+)
 from apiforge.kit.db.unit_of_work import after_commit, commit_on_error
 from apiforge.kit.errors import (
     AppError,
@@ -48,6 +59,22 @@ from apiforge.kit.errors import (
     ServiceUnavailableError,
     UnauthenticatedError,
     ValidationFailedError,
+)
+from apiforge.kit.identity import (
+    ExternalIdentity,
+    Identity,
+    IdentityStore,
+    IdentityStoreFactory,
+    IssuerUnavailableError,
+    StoredApiKey,
+    SubjectState,
+)
+from apiforge.kit.identity.dependencies import (
+    CurrentPrincipal,
+    UserPrincipal,
+    current_principal,
+    require_roles,
+    require_scopes,
 )
 from apiforge.kit.inputs import LongText, PathId, RowId, SafeStr, ShortText
 from apiforge.kit.logs import configure_logging
@@ -68,6 +95,7 @@ from apiforge.kit.settings import (
     CacheSettings,
     DatabaseSettings,
     Environment,
+    ExternalIssuerSettings,
     HealthSettings,
     LoopLagSettings,
     MetricsSettings,
@@ -86,10 +114,19 @@ from apiforge.kit.state import (
     app_config,
     app_state,
 )
+from apiforge.kit.tenancy import (
+    RoleLadder,
+    Tenancy,
+    TenantAccess,
+    TenantNotFoundError,
+    TenantRule,
+    tenancy_dependency,
+)
 from apiforge.kit.tracing import trace_http_client, tracer_provider
 
 __all__ = [
     "AccessTokenCodec",
+    "ApiKeyCodec",
     "AppConfig",
     "AppError",
     "AppState",
@@ -107,13 +144,19 @@ __all__ = [
     "Deployment",
     "Environment",
     "ExpiredTokenError",
+    "ExternalIdentity",
+    "ExternalIssuerSettings",
     "Finding",
     "FrontCache",
     "HealthSettings",
     "IdPk",
+    "Identity",
+    "IdentityStore",
+    "IdentityStoreFactory",
     "InvalidCursorError",
     "InvalidTokenError",
     "IssuedAccessToken",
+    "IssuerUnavailableError",
     "LifespanResource",
     "LongText",
     "LoopLagSettings",
@@ -122,6 +165,7 @@ __all__ = [
     "Migrations",
     "MissingExtraError",
     "MoneyMinor",
+    "NewApiKey",
     "NotFoundError",
     "Page",
     "PageCursor",
@@ -137,6 +181,7 @@ __all__ = [
     "RedisCache",
     "RedisSettings",
     "RenderedJson",
+    "RoleLadder",
     "RowId",
     "SafeStr",
     "ServeOptions",
@@ -147,19 +192,30 @@ __all__ = [
     "ShortText",
     "StartupError",
     "StartupHook",
+    "StoredApiKey",
+    "SubjectState",
+    "Tenancy",
+    "TenantAccess",
+    "TenantNotFoundError",
+    "TenantRule",
+    "TenantScope",
     "TieredCache",
     "TracingSettings",
     "UTCDateTime",
     "UnauthenticatedError",
+    "UnscopedTenantQueryError",
+    "UserPrincipal",
     "ValidationFailedError",
     "WriteSession",
     "after_commit",
     "app_config",
     "app_state",
+    "bind_tenant",
     "cached_json",
     "commit_on_error",
     "configure_logging",
     "create_app",
+    "cross_tenant",
     "current_principal",
     "decode_cursor",
     "encode_cursor",
@@ -175,10 +231,15 @@ __all__ = [
     "public_max_age",
     "refresh_token_digest",
     "require_roles",
+    "require_scopes",
+    "row_level_security_sql",
     "run_alembic_env",
+    "scoped",
     "serve_factory",
     "serve_metrics",
     "table_of",
+    "tenancy_dependency",
+    "tenant_owned",
     "trace_http_client",
     "tracer_provider",
     "utcnow",

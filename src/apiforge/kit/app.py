@@ -15,6 +15,8 @@ from apiforge.kit.db.migrations import Migrations
 from apiforge.kit.docs import install_docs
 from apiforge.kit.health import health_router
 from apiforge.kit.heap import freeze_startup_heap
+from apiforge.kit.identity import IdentityStoreFactory
+from apiforge.kit.identity.router import jwks_router
 from apiforge.kit.lifespan import build_lifespan
 from apiforge.kit.logs import configure_logging
 from apiforge.kit.looplag import LoopLagMonitor
@@ -24,7 +26,7 @@ from apiforge.kit.middleware.telemetry import RequestObserver
 from apiforge.kit.openapi import install_openapi
 from apiforge.kit.problems import install_problem_handlers
 from apiforge.kit.settings import Settings
-from apiforge.kit.startup import check_extras
+from apiforge.kit.startup import check_extras, check_signing_keys
 from apiforge.kit.state import AppConfig, LifespanResource, StartupHook, set_app_config
 
 
@@ -39,6 +41,7 @@ def create_app(
     on_startup: Sequence[StartupHook] = (),
     body_limits: Mapping[str, int] | None = None,
     front_cache: FrontCache | None = None,
+    identity_store: IdentityStoreFactory | None = None,
 ) -> FastAPI:
     """A FastAPI app with the kit around the service's routers.
 
@@ -52,10 +55,15 @@ def create_app(
     - `on_startup`: `async (AppState) -> None` hooks awaited once the state is built.
     - `body_limits`: exact paths allowed another body size than `settings.max_body_bytes`.
     - `front_cache`: GET path prefixes whose cached answers are served before routing.
+    - `identity_store`: `(Database) -> IdentityStore`, the service's answers about its users,
+      API keys, tenant members and external identities (token revocation needs it); without
+      one, tokens are checked by signature and claims alone.
 
-    Raises `StartupError` (one readable line) when a feature is on without its extra.
+    Raises `StartupError` (one readable line) when a feature is on without its extra, or
+    the signing keys cannot sign the configured algorithm.
     """
     check_extras(settings)
+    check_signing_keys(settings)
     configure_logging(settings)
     docs = settings.docs_enabled
     # Filled below by the observability parts; entered when the app starts.
@@ -65,7 +73,9 @@ def create_app(
         version=version,
         description=description,
         # The heap is frozen last, after the service's own start-up work.
-        lifespan=build_lifespan(settings, [*on_startup, freeze_startup_heap], resources),
+        lifespan=build_lifespan(
+            settings, [*on_startup, freeze_startup_heap], resources, identity_store
+        ),
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
@@ -113,6 +123,8 @@ def create_app(
 
         resources.append(install_tracing(app, settings, version=version))
     app.include_router(health_router)
+    if not settings.auth.is_symmetric:
+        app.include_router(jwks_router)
     for router in routers:
         app.include_router(router)
     install_openapi(app, token_url=settings.auth.token_url)
@@ -120,5 +132,13 @@ def create_app(
         install_docs(app)
     if isinstance(migrations, Path):
         migrations = Migrations(migrations)
-    set_app_config(app, AppConfig(settings=settings, migrations=migrations, metrics=metrics))
+    set_app_config(
+        app,
+        AppConfig(
+            settings=settings,
+            migrations=migrations,
+            metrics=metrics,
+            identity_store=identity_store,
+        ),
+    )
     return app

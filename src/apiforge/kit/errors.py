@@ -51,11 +51,12 @@ class ValidationFailedError(AppError):
 
 class UnauthenticatedError(AppError):
     """401: no credentials, or credentials that do not prove who is calling (answered with
-    `WWW-Authenticate: Bearer`)."""
+    `WWW-Authenticate: <www_authenticate>`, `Bearer` unless a subclass says more)."""
 
     status = 401
     code = "auth.unauthenticated"
     title = "Unauthorized"
+    www_authenticate: ClassVar[str] = "Bearer"
 
 
 class PermissionDeniedError(AppError):

@@ -14,6 +14,7 @@ from apiforge.kit.auth.tokens import AccessTokenCodec
 from apiforge.kit.cache import build_cache
 from apiforge.kit.db.database import Database
 from apiforge.kit.http_client import build_http_client
+from apiforge.kit.identity import Identity, IdentityStore, IdentityStoreFactory
 from apiforge.kit.settings import Settings
 from apiforge.kit.state import AppState, LifespanResource, StartupHook, set_app_state
 
@@ -38,8 +39,10 @@ def build_lifespan(
     settings: Settings,
     on_startup: Sequence[StartupHook] = (),
     resources: Sequence[LifespanResource] = (),
+    identity_store: IdentityStoreFactory | None = None,
 ) -> Callable[[FastAPI], Any]:
-    """`resources` is read when the app starts, so it may be filled after this call."""
+    """`resources` is read when the app starts, so it may be filled after this call.
+    `identity_store` builds the service's `IdentityStore` on the running database."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -50,12 +53,23 @@ def build_lifespan(
             if settings.cache.enabled
             else None
         )
+        tokens = AccessTokenCodec(settings.auth, settings.signing_key)
+        http_client = build_http_client()
+        store = identity_store(database) if identity_store is not None else IdentityStore()
         state = AppState(
             settings=settings,
             database=database,
-            tokens=AccessTokenCodec(settings.auth, settings.signing_key),
+            tokens=tokens,
             passwords=PasswordHasher(settings.auth),
-            http_client=build_http_client(),
+            identity=Identity(
+                settings,
+                tokens=tokens,
+                store=store,
+                cache=cache,
+                http_client=http_client,
+                redis=redis,
+            ),
+            http_client=http_client,
             redis=redis,
             cache=cache,
         )
@@ -65,6 +79,7 @@ def build_lifespan(
                 try:
                     if cache is not None:
                         await cache.start()
+                    await stack.enter_async_context(state.identity.usage.running())
                     for resource in resources:
                         await stack.enter_async_context(resource(state))
                     for hook in on_startup:

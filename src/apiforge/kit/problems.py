@@ -15,7 +15,12 @@ from starlette.responses import Response
 
 from apiforge.kit.asgi import Send
 from apiforge.kit.db.failures import classify, driver_message
-from apiforge.kit.errors import AppError, PayloadTooLargeError, ValidationFailedError
+from apiforge.kit.errors import (
+    AppError,
+    PayloadTooLargeError,
+    UnauthenticatedError,
+    ValidationFailedError,
+)
 from apiforge.kit.request_context import current_request_id
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -108,7 +113,11 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 async def _on_app_error(request: Request, exc: Exception) -> Response:
     exc = cast(AppError, exc)  # registered for AppError only
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    headers = (
+        {"WWW-Authenticate": exc.www_authenticate}
+        if isinstance(exc, UnauthenticatedError)
+        else None
+    )
     return problem_response(
         status=exc.status,
         code=exc.code,

@@ -37,6 +37,17 @@ _RULES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     ),
     # header.payload.signature: a JWT's header is base64url JSON, so it starts with "eyJ"
     (re.compile("eyj"), re.compile(r"()\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")),
+    # an API key, <prefix>_<lookup id>_<secret>: the prefix and lookup id stay (they name the
+    # key, and tell an operator which one was used), the secret goes
+    (
+        re.compile(r"_[a-z0-9]{12}_"),
+        re.compile(r"(\b[a-z]{2,8}_[a-z0-9]{12}_)[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])"),
+    ),
+    # a PEM private key (a signing key pasted into a message)
+    (
+        re.compile("private key-----"),
+        re.compile(r"(-----BEGIN [A-Z ]*PRIVATE KEY-----)[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"),
+    ),
 )
 _ANY_HINT = re.compile("|".join(hint.pattern for hint, _ in _RULES))
 _KEEP_PREFIX = r"\g<1>" + MASK

@@ -1,10 +1,11 @@
-"""Refusals to start: a feature turned on whose optional extra is not installed stops the app
-factory with the install command, instead of an app that half-starts and answers 500s.
-Not for: bad setting values (the `Settings` validators refuse those)."""
+"""Refusals to start: a feature turned on whose optional extra is not installed, or signing keys
+that cannot sign, stop the app factory with one line saying what to change, instead of an app
+that half-starts and answers 500s. Not for: bad setting values (the `Settings` validators)."""
 
 import importlib.util
 from dataclasses import dataclass
 
+from apiforge.kit.auth.signing import SigningKeyError, SigningKeys
 from apiforge.kit.settings import Settings
 
 
@@ -58,3 +59,12 @@ def check_extras(settings: Settings) -> None:
                 f"{feature.name} is on but {feature.module} is not installed: "
                 f"pip install 'apiforge[{feature.extra}]', or {feature.how_to_turn_off}"
             )
+
+
+def check_signing_keys(settings: Settings) -> None:
+    """Raises `StartupError` when `auth.signing_keys` cannot sign `auth.algorithm` (not PEM,
+    or keys of another type), so the factory refuses instead of the first request."""
+    try:
+        SigningKeys.from_settings(settings.auth, settings.signing_key)
+    except SigningKeyError as exc:
+        raise StartupError(str(exc)) from exc

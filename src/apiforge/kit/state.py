@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # types only: this module sits below everything it describes
     from apiforge.kit.cache.protocol import CacheBackend
     from apiforge.kit.db.database import Database
     from apiforge.kit.db.migrations import Migrations
+    from apiforge.kit.identity import Identity, IdentityStoreFactory
     from apiforge.kit.metrics.registry import AppMetrics
     from apiforge.kit.settings import Settings
 
@@ -36,6 +37,8 @@ class AppState:
     database: "Database"
     tokens: "AccessTokenCodec"
     passwords: "PasswordHasher"
+    # Who a request's credential proves, from cached lookups (tokens, API keys, members).
+    identity: "Identity"
     # Outbound HTTP (timeouts, X-Request-ID passed on); pooled for the app's lifetime.
     http_client: "httpx.AsyncClient"
     redis: "Redis | None" = None
@@ -53,6 +56,7 @@ class AppConfig:
     settings: "Settings"
     migrations: "Migrations | None" = None
     metrics: "AppMetrics | None" = None
+    identity_store: "IdentityStoreFactory | None" = None
 
 
 # typing.Callable, not collections.abc's: only typing's alias takes a docstring of its own.

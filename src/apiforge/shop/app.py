@@ -9,17 +9,22 @@ from fastapi import FastAPI
 from apiforge import __version__
 from apiforge.kit import create_app
 from apiforge.shop.accounts.router import router as accounts_router
+from apiforge.shop.api_keys.router import router as api_keys_router
 from apiforge.shop.catalog.dependencies import catalog_front_cache
 from apiforge.shop.catalog.router import IMPORT_PATH
 from apiforge.shop.catalog.router import router as catalog_router
 from apiforge.shop.dashboard.router import router as dashboard_router
+from apiforge.shop.identity import ShopIdentityStore
 from apiforge.shop.migrations import MIGRATIONS_DIR
 from apiforge.shop.orders.router import router as orders_router
+from apiforge.shop.organizations.router import router as organizations_router
 from apiforge.shop.settings import ShopSettings
 
-DESCRIPTION = """A reference shop built on apiforge.kit: accounts with JWT access tokens and
-rotating refresh tokens, a catalog with keyset pagination and search, and orders whose stock is
-checked and decremented in one transaction. Errors are `application/problem+json`."""
+DESCRIPTION = """A reference shop built on apiforge.kit: accounts with revocable JWT access
+tokens and rotating refresh tokens, organizations (B2B tenants) with hierarchical roles and API
+keys, a catalog with keyset pagination and search, and orders (personal or an organization's)
+whose stock is checked and decremented in one transaction. Authenticate with a bearer token
+or an organization's API key (`X-API-Key`). Errors are `application/problem+json`."""
 
 
 def create_shop_app(settings: ShopSettings | None = None) -> FastAPI:
@@ -27,11 +32,19 @@ def create_shop_app(settings: ShopSettings | None = None) -> FastAPI:
     settings = settings or ShopSettings()
     return create_app(
         settings,
-        routers=[accounts_router, catalog_router, orders_router, dashboard_router],
+        routers=[
+            accounts_router,
+            organizations_router,
+            api_keys_router,
+            catalog_router,
+            orders_router,
+            dashboard_router,
+        ],
         title="apiforge shop",
         version=__version__,
         description=DESCRIPTION,
         migrations=MIGRATIONS_DIR,
         body_limits={IMPORT_PATH: settings.catalog.import_max_bytes},
         front_cache=catalog_front_cache(settings.catalog),
+        identity_store=ShopIdentityStore,
     )

@@ -1,6 +1,6 @@
 """Demo data for development: a dozen categories, N products with plausible names, prices and
-stock, and two users (an admin and a customer) whose password is `demo_password`
-(APIFORGE_DEMO_PASSWORD).
+stock, two users (an admin and a customer) whose password is `demo_password`
+(APIFORGE_DEMO_PASSWORD), and an organization (`Acme Corp`) the customer owns.
 
 Idempotent: what exists is kept (categories by name, users by email) and products are topped
 up to N, so `make run` can seed on every start. The products come from `random.Random(seed)`,
@@ -17,10 +17,18 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit import Database, Environment, PasswordHasher, PermissionDeniedError, table_of
+from apiforge.kit import (
+    Database,
+    Environment,
+    PasswordHasher,
+    PermissionDeniedError,
+    scoped,
+    table_of,
+)
 from apiforge.shop.accounts.models import User
 from apiforge.shop.catalog.models import Category, Product
-from apiforge.shop.permissions import Role
+from apiforge.shop.organizations.models import Membership, Organization
+from apiforge.shop.roles import OrgRole, Role
 from apiforge.shop.settings import ShopSettings
 
 DEFAULT_PRODUCTS = 10_000
@@ -31,6 +39,8 @@ DEMO_USERS: tuple[tuple[str, Role], ...] = (
     ("admin@example.com", Role.ADMIN),
     ("customer@example.com", Role.CUSTOMER),
 )
+DEMO_ORGANIZATION = "Acme Corp"
+DEMO_ORGANIZATION_OWNER = "customer@example.com"
 
 
 @dataclass(frozen=True)
@@ -97,6 +107,7 @@ class SeedReport:
     products_created: int
     products_total: int
     users_created: int
+    organizations_created: int = 0
 
 
 async def seed_demo(
@@ -116,6 +127,7 @@ async def seed_demo(
             existing = await _count_products(session)
             created = await _seed_products(session, category_ids, existing, products, rng_seed)
             users_created = await _seed_users(session, settings)
+            organizations_created = await _seed_organization(session)
     finally:
         await database.dispose()
     return SeedReport(
@@ -123,6 +135,7 @@ async def seed_demo(
         products_created=created,
         products_total=existing + created,
         users_created=users_created,
+        organizations_created=organizations_created,
     )
 
 
@@ -208,3 +221,24 @@ async def _seed_users(session: AsyncSession, settings: ShopSettings) -> int:
     ]
     await session.execute(insert(table), rows)
     return len(missing)
+
+
+async def _seed_organization(session: AsyncSession) -> int:
+    """The demo organization, owned by the demo customer (kept if it exists by name)."""
+    organizations, users = table_of(Organization), table_of(User)
+    found = await session.execute(
+        select(organizations.c.id).where(organizations.c.name == DEMO_ORGANIZATION)
+    )
+    if found.first() is not None:
+        return 0
+    owner = await session.scalar(select(users.c.id).where(users.c.email == DEMO_ORGANIZATION_OWNER))
+    if owner is None:
+        return 0
+    created = await session.execute(
+        insert(organizations).values(name=DEMO_ORGANIZATION).returning(organizations.c.id)
+    )
+    organization_id = created.scalar_one()
+    add_member = scoped(insert(table_of(Membership)), table_of(Membership))
+    params = {"tenant_id": organization_id, "user_id": owner, "role": OrgRole.OWNER.value}
+    await session.execute(add_member, params)
+    return 1

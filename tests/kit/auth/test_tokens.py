@@ -8,6 +8,7 @@ import pytest
 
 from apiforge.kit import AccessTokenCodec, Principal
 from apiforge.kit.auth import new_refresh_token, refresh_token_digest
+from apiforge.kit.auth.tokens import INVALID_TOKEN_DETAIL, ExpiredTokenError
 from apiforge.kit.errors import UnauthenticatedError
 from apiforge.kit.settings import AuthSettings
 
@@ -74,10 +75,16 @@ def test_a_hand_signed_valid_token_is_accepted() -> None:
     assert CODEC.verify(_sign(_claims())) == Principal(subject="42", role="customer")
 
 
-def test_expired_token() -> None:
+def test_expired_token_beyond_the_leeway_is_refused_as_any_invalid_token() -> None:
     now = int(time.time())
-    error = _refused(_sign(_claims(iat=now - 600, exp=now - 1)))
-    assert error.code == "auth.token_expired"
+    error = _refused(_sign(_claims(iat=now - 600, exp=now - AUTH.leeway_seconds - 1)))
+    assert isinstance(error, ExpiredTokenError)
+    assert (error.code, error.detail) == ("auth.invalid_token", INVALID_TOKEN_DETAIL)
+
+
+def test_expired_token_within_the_leeway_is_accepted() -> None:
+    now = int(time.time())
+    assert CODEC.verify(_sign(_claims(iat=now - 600, exp=now - 1))).subject == "42"
 
 
 def test_forged_signature() -> None:

@@ -257,7 +257,7 @@ async def test_me_with_an_expired_token_is_401(
     claims = _claims(settings, str(customer.id), iat=past - 900, exp=past)
     token = jwt.encode(claims, settings.signing_key, algorithm=settings.auth.algorithm)
     response = await client.get("/api/users/me", headers=_bearer(token))
-    assert_problem(response, 401, "auth.token_expired")
+    assert_problem(response, 401, "auth.invalid_token")
 
 
 @pytest.mark.parametrize(
@@ -282,7 +282,7 @@ async def test_me_refuses_a_token_it_did_not_issue_as_is(
     if case == "forged-signature":
         token = jwt.encode(claims, "another-key-" + "x" * 32, algorithm="HS256")
     elif case == "alg-none":
-        token = jwt.encode(claims, None, algorithm="none")
+        token = jwt.encode(claims, "", algorithm="none")
     elif case == "other-hmac-alg":
         # Right key, algorithm not the pinned one: refused all the same.
         token = jwt.encode(claims, settings.signing_key, algorithm="HS384")
@@ -303,7 +303,7 @@ async def test_me_for_a_deleted_user_is_401(
     await session.delete(user)
     await session.flush()
     response = await client.get("/api/users/me", headers=customer_headers)
-    assert_problem(response, 401, "auth.account_unavailable")
+    assert_problem(response, 401, "auth.invalid_token")
 
 
 @pytest.mark.parametrize("subject", ["abc", "99999999999999999999999", "0"])
@@ -314,7 +314,7 @@ async def test_me_with_a_signed_but_odd_subject_is_401(
         _claims(settings, subject), settings.signing_key, algorithm=settings.auth.algorithm
     )
     response = await client.get("/api/users/me", headers=_bearer(token))
-    assert_problem(response, 401, "auth.account_unavailable")
+    assert_problem(response, 401, "auth.invalid_token")
 
 
 # ------------------------------------------------------------------ refresh and logout

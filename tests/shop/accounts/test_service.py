@@ -19,7 +19,7 @@ from apiforge.shop.accounts.models import RefreshToken, User
 from apiforge.shop.accounts.repository import RefreshTokenRepository
 from apiforge.shop.accounts.schemas import LoginRequest, UserCreate
 from apiforge.shop.accounts.service import AccountsService
-from apiforge.shop.permissions import Role
+from apiforge.shop.roles import Role
 from tests.factories import UserWithPassword
 
 

@@ -14,7 +14,7 @@ from apiforge.kit import Database
 from apiforge.kit.testing import count_queries
 from apiforge.shop.catalog.models import Category, Product
 from apiforge.shop.orders.models import Order, OrderLine
-from tests.factories import UserWithPassword, create_category, create_product
+from tests.factories import UserWithPassword, create_category, create_product, warm_identity
 
 pytestmark = pytest.mark.committed
 URL = "/api/dashboard"
@@ -177,6 +177,7 @@ async def test_one_query_per_read_each_on_its_own_connection(
     reads: int,
 ) -> None:
     headers = customer_headers if role == "customer" else admin_headers
+    await warm_identity(client, headers)
     with count_queries(database.engine) as few, connections_used(database.engine) as before:
         await client.get(URL, headers=headers)
     for _ in range(10):  # more orders must not mean more queries

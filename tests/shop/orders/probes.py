@@ -7,8 +7,23 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from apiforge.kit import cross_tenant
 from apiforge.shop.catalog.models import Product
 from apiforge.shop.orders.models import Order
+from apiforge.shop.orders.service import OrderGate, OrderOwner
+
+
+def own(user_id: int) -> OrderOwner:
+    return OrderOwner.personal(user_id)
+
+
+def placer_gate(user_id: int) -> OrderGate:
+    """The router's rule for personal orders, for service tests: only the placer."""
+
+    async def gate(organization_id: int | None, placer: int | None) -> OrderOwner | None:
+        return own(user_id) if organization_id is None and placer == user_id else None
+
+    return gate
 
 
 async def stock_of(session: AsyncSession, product: Product) -> int:
@@ -21,7 +36,7 @@ async def count_orders(session: AsyncSession, user_id: int | None = None) -> int
     query = select(func.count()).select_from(Order)
     if user_id is not None:
         query = query.where(Order.user_id == user_id)
-    return await session.scalar(query) or 0
+    return await session.scalar(cross_tenant(query, reason="a test counts every order")) or 0
 
 
 async def place(

@@ -13,8 +13,8 @@ from apiforge.kit.testing import count_queries
 from apiforge.shop.catalog.models import Category, Product
 from apiforge.shop.orders.schemas import OrderCreate, OrderItemCreate
 from apiforge.shop.orders.service import OrderService
-from tests.factories import UserWithPassword, create_product
-from tests.shop.orders.probes import place, place_ok, walk_pages
+from tests.factories import UserWithPassword, create_product, warm_identity
+from tests.shop.orders.probes import own, place, place_ok, walk_pages
 
 # The cursor query parameter's bound (PageCursor: max_length 512).
 MAX_CURSOR_LENGTH = 512
@@ -37,7 +37,7 @@ async def _orders(
     body = OrderCreate(
         items=[OrderItemCreate(product_id=p.id, quantity=1 + i) for i, p in enumerate(products)]
     )
-    return [(await service.place(user.id, body)).id for _ in range(count)]
+    return [(await service.place(own(user.id), body)).id for _ in range(count)]
 
 
 def _ids(pages: list[list[dict[str, Any]]]) -> list[int]:
@@ -183,6 +183,7 @@ async def test_admin_filter_by_bad_user_id_is_422(
 async def _list_statements(
     client: httpx.AsyncClient, database: Database, url: str, headers: dict[str, str]
 ) -> tuple[int, list[str]]:
+    await warm_identity(client, headers)
     with count_queries(database.engine) as queries:
         response = await client.get(url, params={"limit": 100}, headers=headers)
     assert response.status_code == 200
@@ -223,6 +224,7 @@ async def test_placing_an_order_costs_the_same_queries_whatever_its_size(
 ) -> None:
     products = await _products(session, category, 30)
     counts = []
+    await warm_identity(client, customer_headers)
     for size in (1, 5, 30):
         with count_queries(database.engine) as queries:
             await place_ok(client, customer_headers, *((p, 1) for p in products[:size]))
@@ -240,6 +242,7 @@ async def test_a_refused_order_stops_after_the_lock(
     customer_headers: dict[str, str],
 ) -> None:
     product = await create_product(session, category=category, stock=1)
+    await warm_identity(client, customer_headers)
     with count_queries(database.engine) as queries:
         response = await place(client, customer_headers, (product, 2))
     assert response.status_code == 409

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from apiforge.kit.db.engine import autocommit, create_engine, writer
+from apiforge.kit.db.tenants import AUTOCOMMIT_OPTION, RLS_OPTION, guard_statement
 from apiforge.kit.db.unit_of_work import UnitOfWorkStats, unit_of_work
 from apiforge.kit.settings import DatabaseSettings, is_sqlite_url
 
@@ -21,7 +22,15 @@ class ReadOnlySessionError(RuntimeError):
     `Database.transaction()`). A programming error, so it is a 500, never silently kept."""
 
 
-class ReadOnlySession(Session):
+class KitSession(Session):
+    """The sync session behind every unit of work the kit opens: statements touching a
+    tenant-owned table must be scoped to their tenant (kit.db.tenants)."""
+
+
+event.listen(KitSession, "do_orm_execute", guard_statement)
+
+
+class ReadOnlySession(KitSession):
     """The sync session behind read sessions: refuses INSERT, UPDATE, DELETE and flushes.
     On PostgreSQL a read session has no transaction (each statement commits by itself), so a
     write sent through one could not be rolled back; it is refused before it runs."""
@@ -51,14 +60,23 @@ class SessionFactories:
     snapshot: async_sessionmaker[AsyncSession]
 
     @classmethod
-    def on_engine(cls, engine: AsyncEngine) -> "SessionFactories":
+    def on_engine(
+        cls, engine: AsyncEngine, *, row_level_security: bool = False
+    ) -> "SessionFactories":
+        """`row_level_security`: `bind_tenant` sets the tenant for PostgreSQL's policies."""
+        rls = row_level_security and not is_sqlite_url(str(engine.url))
         common: dict[str, Any] = {"expire_on_commit": False, "autoflush": False}
+        read_info = {RLS_OPTION: rls, AUTOCOMMIT_OPTION: not is_sqlite_url(str(engine.url))}
         return cls(
-            write=async_sessionmaker(writer(engine), **common),
-            read=async_sessionmaker(
-                autocommit(engine), sync_session_class=ReadOnlySession, **common
+            write=async_sessionmaker(
+                writer(engine), sync_session_class=KitSession, info={RLS_OPTION: rls}, **common
             ),
-            snapshot=async_sessionmaker(engine, sync_session_class=ReadOnlySession, **common),
+            read=async_sessionmaker(
+                autocommit(engine), sync_session_class=ReadOnlySession, info=read_info, **common
+            ),
+            snapshot=async_sessionmaker(
+                engine, sync_session_class=ReadOnlySession, info={RLS_OPTION: rls}, **common
+            ),
         )
 
     @classmethod
@@ -73,7 +91,8 @@ class SessionFactories:
             "join_transaction_mode": "create_savepoint",
         }
         reads = async_sessionmaker(sync_session_class=ReadOnlySession, **common)
-        return cls(write=async_sessionmaker(**common), read=reads, snapshot=reads)
+        writes = async_sessionmaker(sync_session_class=KitSession, **common)
+        return cls(write=writes, read=reads, snapshot=reads)
 
 
 class Database:
@@ -81,10 +100,10 @@ class Database:
     rows read before the commit are still used to render the response after it.
     `stats` counts after-commit callbacks that failed (exported by kit.metrics)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, row_level_security: bool = False) -> None:
         self.engine = engine
         self.is_sqlite = is_sqlite_url(str(engine.url))
-        self.sessions = SessionFactories.on_engine(engine)
+        self.sessions = SessionFactories.on_engine(engine, row_level_security=row_level_security)
         self.stats = UnitOfWorkStats()
 
     @classmethod
@@ -92,7 +111,10 @@ class Database:
         cls, url: str, settings: DatabaseSettings, *, name: str = "apiforge"
     ) -> "Database":
         """`name`: the service's, shown as `application_name` on PostgreSQL."""
-        return cls(create_engine(url, settings, application_name=name))
+        return cls(
+            create_engine(url, settings, application_name=name),
+            row_level_security=settings.row_level_security,
+        )
 
     def write_session(self) -> AsyncSession:
         """A session in a transaction (BEGIN IMMEDIATE on SQLite); the caller commits (or use

@@ -199,6 +199,8 @@ async def app_reset(app: FastAPI) -> None:
 async def client(
     app: FastAPI, db_connection: AsyncConnection | None, app_reset: None
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """An httpx client on the running app, inside the test's transaction."""
+    """An httpx client on the running app, inside the test's transaction. Cached identity
+    lookups are dropped first: they were read from another test's rolled-back data."""
+    await app_state(app).identity.forget_all()
     async with asgi_client(app) as http:
         yield http

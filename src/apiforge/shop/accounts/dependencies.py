@@ -8,8 +8,8 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apiforge.kit import (
-    CurrentPrincipal,
     ReadSession,
+    UserPrincipal,
     ValidationFailedError,
     WriteSession,
     app_state,
@@ -21,7 +21,11 @@ from apiforge.shop.accounts.service import AccountsService
 def _accounts(request: Request, session: AsyncSession) -> AccountsService:
     state = app_state(request.app)
     return AccountsService(
-        session, passwords=state.passwords, tokens=state.tokens, settings=state.settings.auth
+        session,
+        passwords=state.passwords,
+        tokens=state.tokens,
+        settings=state.settings.auth,
+        identity=state.identity,
     )
 
 
@@ -33,7 +37,7 @@ Accounts = Annotated[AccountsService, Depends(accounts_service)]
 
 
 async def current_user(
-    request: Request, principal: CurrentPrincipal, session: ReadSession
+    request: Request, principal: UserPrincipal, session: ReadSession
 ) -> UserRecord:
     return await _accounts(request, session).current_user(principal)
 

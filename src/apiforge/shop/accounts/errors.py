@@ -1,7 +1,13 @@
 """Accounts errors, each with a stable code. Authentication failures share the `auth.` prefix
 with the kit's token errors, so a client handles every 401 the same way."""
 
-from apiforge.kit import ConflictError, UnauthenticatedError
+from apiforge.kit import (
+    ConflictError,
+    InvalidTokenError,
+    NotFoundError,
+    PermissionDeniedError,
+    UnauthenticatedError,
+)
 
 
 class EmailTakenError(ConflictError):
@@ -27,7 +33,18 @@ class RefreshTokenReusedError(UnauthenticatedError):
     code = "auth.refresh_token_reused"
 
 
-class AccountUnavailableError(UnauthenticatedError):
-    """A valid access token whose user has since been deleted or disabled."""
+class AccountUnavailableError(InvalidTokenError):
+    """A valid access token whose user has since been deleted or disabled: answered as any
+    invalid token (the kit refuses such tokens first; this is the same answer if a request
+    races the change)."""
 
-    code = "auth.account_unavailable"
+
+class WrongPasswordError(PermissionDeniedError):
+    """A signed-in user's re-authentication failed (the current password, to change it):
+    403, not 401, since the token itself is fine."""
+
+    code = "accounts.wrong_password"
+
+
+class UserNotFoundError(NotFoundError):
+    code = "accounts.user_not_found"

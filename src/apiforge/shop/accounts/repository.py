@@ -9,11 +9,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from apiforge.kit import table_of
 from apiforge.shop.accounts.errors import EmailTakenError
-from apiforge.shop.accounts.models import RefreshToken, User
-from apiforge.shop.accounts.schemas import LockedRefreshToken, LoginCandidate, UserRecord
+from apiforge.shop.accounts.models import ExternalIdentity, RefreshToken, User
+from apiforge.shop.accounts.schemas import (
+    LockedRefreshToken,
+    LoginCandidate,
+    UserRecord,
+    UserStanding,
+)
 
 users = table_of(User)
 refresh_tokens = table_of(RefreshToken)
+external_identities = table_of(ExternalIdentity)
 
 _USER_COLUMNS = (
     users.c.id,
@@ -41,11 +47,49 @@ class UserRepository:
         return UserRecord(**row._mapping) if row else None
 
     async def get_login_candidate(self, email: str) -> LoginCandidate | None:
-        query = select(users.c.id, users.c.role, users.c.is_active, users.c.password_hash).where(
-            users.c.email == email
-        )
+        query = select(
+            users.c.id,
+            users.c.role,
+            users.c.is_active,
+            users.c.password_hash,
+            users.c.token_generation,
+        ).where(users.c.email == email)
         row = (await self.session.execute(query)).one_or_none()
         return LoginCandidate(**row._mapping) if row else None
+
+    async def get_standing(self, user_id: int) -> UserStanding | None:
+        query = select(
+            users.c.id,
+            users.c.role,
+            users.c.is_active,
+            users.c.token_generation,
+            users.c.password_hash,
+        ).where(users.c.id == user_id)
+        row = (await self.session.execute(query)).one_or_none()
+        return UserStanding(**row._mapping) if row else None
+
+    async def new_generation(self, user_id: int, **changes: object) -> int:
+        """Bump the user's token generation (every earlier access token stops working),
+        applying `changes` (a new password hash, `is_active`) in the same statement."""
+        statement = (
+            update(users)
+            .where(users.c.id == user_id)
+            .values(token_generation=users.c.token_generation + 1, **changes)
+            .returning(users.c.token_generation)
+        )
+        return int((await self.session.execute(statement)).scalar_one())
+
+    async def find_external(self, issuer: str, subject: str) -> int | None:
+        query = select(external_identities.c.user_id).where(
+            external_identities.c.issuer == issuer, external_identities.c.subject == subject
+        )
+        found = (await self.session.execute(query)).scalar_one_or_none()
+        return None if found is None else int(found)
+
+    async def add_external(self, issuer: str, subject: str, user_id: int) -> None:
+        await self.session.execute(
+            insert(external_identities).values(issuer=issuer, subject=subject, user_id=user_id)
+        )
 
     async def email_exists(self, email: str) -> bool:
         query = select(exists().where(users.c.email == email))
@@ -95,6 +139,7 @@ class RefreshTokenRepository:
                 refresh_tokens.c.revoked_at,
                 users.c.role,
                 users.c.is_active,
+                users.c.token_generation,
             )
             .join(users, users.c.id == refresh_tokens.c.user_id)
             .where(refresh_tokens.c.token_digest == digest)
@@ -126,5 +171,13 @@ class RefreshTokenRepository:
         await self.session.execute(
             update(refresh_tokens)
             .where(refresh_tokens.c.family_id == family, refresh_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+
+    async def revoke_all_of(self, user_id: int, at: datetime) -> None:
+        """Revoke every refresh token of the user (every family: logout everywhere)."""
+        await self.session.execute(
+            update(refresh_tokens)
+            .where(refresh_tokens.c.user_id == user_id, refresh_tokens.c.revoked_at.is_(None))
             .values(revoked_at=at)
         )

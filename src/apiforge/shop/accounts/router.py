@@ -1,17 +1,22 @@
-"""Accounts HTTP routes: registration, tokens (JSON and the OAuth2 form), refresh, logout, me."""
+"""Accounts HTTP routes: registration, tokens (JSON and the OAuth2 form), refresh, logout
+(one session or everywhere), me, password changes, and disabling accounts (platform admins)."""
 
 from fastapi import APIRouter, status
 
-from apiforge.kit import problem_responses
+from apiforge.kit import PathId, UserPrincipal, problem_responses
 from apiforge.shop.accounts.dependencies import Accounts, CurrentUser, PasswordForm
 from apiforge.shop.accounts.schemas import (
     LoginRequest,
+    PasswordChange,
     RefreshRequest,
     TokenPair,
+    UserAdminRead,
     UserCreate,
     UserRead,
     UserRecord,
+    UserStatusUpdate,
 )
+from apiforge.shop.permissions import UserManager
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 
@@ -54,11 +59,45 @@ async def refresh_tokens(body: RefreshRequest, accounts: Accounts) -> TokenPair:
 )
 async def logout(body: RefreshRequest, accounts: Accounts) -> None:
     """Revoke the refresh token's whole family. Idempotent: an unknown or already revoked
-    token also answers 204. Access tokens are short-lived and stay valid until they expire."""
+    token also answers 204. The access token stays valid until it expires (at most 15
+    minutes); `/api/auth/logout-all` ends those too."""
     await accounts.logout(body.refresh_token)
 
 
-@router.get("/users/me", response_model=UserRead, responses=problem_responses(401))
+@router.post(
+    "/auth/logout-all",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 403),
+)
+async def logout_everywhere(principal: UserPrincipal, accounts: Accounts) -> None:
+    """End every session of the signed-in user: every refresh token is revoked and every
+    access token issued so far is refused, in every worker within seconds."""
+    await accounts.logout_all(principal.id)
+
+
+@router.post("/users/me/password", responses=problem_responses(401, 403, 422))
+async def change_password(
+    body: PasswordChange, principal: UserPrincipal, accounts: Accounts
+) -> TokenPair:
+    """Change the password (the current one is required). Every session ends, this one
+    included: continue with the token pair returned."""
+    return await accounts.change_password(principal.id, body)
+
+
+@router.patch(
+    "/admin/users/{user_id}",
+    response_model=UserAdminRead,
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def update_user_status(
+    user_id: PathId, body: UserStatusUpdate, _admin: UserManager, accounts: Accounts
+) -> UserRecord:
+    """Disable or enable an account (platform admins). A disabled user's tokens are refused
+    at once and it cannot sign in; its sessions end either way."""
+    return await accounts.set_active(user_id, body.is_active)
+
+
+@router.get("/users/me", response_model=UserRead, responses=problem_responses(401, 403))
 async def read_me(user: CurrentUser) -> UserRecord:
     """The signed-in user."""
     return user

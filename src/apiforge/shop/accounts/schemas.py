@@ -77,6 +77,18 @@ class LoginCandidate:
     role: str
     is_active: bool
     password_hash: str
+    token_generation: int
+
+
+@dataclass(frozen=True, slots=True)
+class UserStanding:
+    """What token checks and re-authentication need of a user."""
+
+    id: int
+    role: str
+    is_active: bool
+    token_generation: int
+    password_hash: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,4 +101,24 @@ class LockedRefreshToken:
     expires_at: datetime
     revoked_at: datetime | None
     role: str
+    is_active: bool
+    token_generation: int
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: LoginPassword
+    new_password: Password
+
+
+class UserStatusUpdate(BaseModel):
+    """What a platform admin may change on an account: whether it may sign in."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    is_active: bool
+
+
+class UserAdminRead(UserRead):
     is_active: bool

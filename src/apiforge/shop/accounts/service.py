@@ -1,7 +1,11 @@
-"""Accounts rules: registration, login, refresh-token rotation with reuse detection, logout.
-Plain class with its collaborators passed in, so the CLI seed and tests build it directly."""
+"""Accounts rules: registration, login, refresh-token rotation with reuse detection, logout
+(one session or everywhere), password changes, disabling accounts, and the standing token
+checks read. Plain classes with their collaborators passed in, so the CLI seed, the identity
+store and tests build them directly."""
 
+import hashlib
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,8 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from apiforge.kit import (
     AccessTokenCodec,
     AuthSettings,
+    ExternalIdentity,
+    Identity,
     PasswordHasher,
     Principal,
+    SubjectState,
+    after_commit,
     commit_on_error,
     new_refresh_token,
     refresh_token_digest,
@@ -22,10 +30,60 @@ from apiforge.shop.accounts.errors import (
     InvalidCredentialsError,
     InvalidRefreshTokenError,
     RefreshTokenReusedError,
+    UserNotFoundError,
+    WrongPasswordError,
 )
 from apiforge.shop.accounts.repository import RefreshTokenRepository, UserRepository
-from apiforge.shop.accounts.schemas import LoginRequest, TokenPair, UserCreate, UserRecord
-from apiforge.shop.permissions import Role
+from apiforge.shop.accounts.schemas import (
+    LoginRequest,
+    PasswordChange,
+    TokenPair,
+    UserCreate,
+    UserRecord,
+)
+from apiforge.shop.roles import Role
+
+
+class UserDirectory:
+    """What other parts of the shop ask about users: their standing for token checks, an
+    account by email, the local user behind an external identity."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.users = UserRepository(session)
+
+    async def standing(self, user_id: int) -> SubjectState | None:
+        found = await self.users.get_standing(user_id)
+        if found is None:
+            return None
+        return SubjectState(generation=found.token_generation, active=found.is_active)
+
+    async def by_email(self, email: str) -> UserRecord | None:
+        return await self.users.get_by_email(email.strip().lower())
+
+    async def link_external(self, identity: ExternalIdentity) -> int:
+        """The user linked to (issuer, subject), created on first sight with the token's
+        email when that address is free, else with a placeholder address (never linked to
+        an existing account by email: another issuer may vouch for the same address). No
+        password: such a user signs in only through its issuer."""
+        found = await self.users.find_external(identity.issuer, identity.subject)
+        if found is not None:
+            return found
+        user = None
+        if identity.email and not await self.users.email_exists(identity.email.lower()):
+            try:
+                user = await self._add(identity.email.lower())
+            except EmailTakenError:
+                user = None  # taken meanwhile: fall through to the placeholder
+        if user is None:
+            digest = hashlib.sha256(f"{identity.issuer}\0{identity.subject}".encode()).hexdigest()
+            user = await self._add(f"external-{digest[:24]}@external.invalid")
+        await self.users.add_external(identity.issuer, identity.subject, user.id)
+        return user.id
+
+    async def _add(self, email: str) -> UserRecord:
+        return await self.users.add(
+            email=email, password_hash="", full_name=None, role=Role.CUSTOMER
+        )
 
 
 class AccountsService:
@@ -36,8 +94,10 @@ class AccountsService:
         passwords: PasswordHasher,
         tokens: AccessTokenCodec,
         settings: AuthSettings,
+        identity: Identity | None = None,
     ) -> None:
         self.session = session
+        self.identity = identity
         self.users = UserRepository(session)
         self.refresh_tokens = RefreshTokenRepository(session)
         self.passwords = passwords
@@ -82,7 +142,12 @@ class AccountsService:
         )
         if not verified or candidate is None or not candidate.is_active:
             raise InvalidCredentialsError("The email or password is not correct.")
-        return await self._issue(candidate.id, candidate.role, family_id=uuid.uuid4().hex)
+        return await self._issue(
+            candidate.id,
+            candidate.role,
+            generation=candidate.token_generation,
+            family_id=uuid.uuid4().hex,
+        )
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         """Rotate: revoke the presented token and issue a new pair in the same family.
@@ -103,12 +168,62 @@ class AccountsService:
             raise InvalidRefreshTokenError("The refresh token is not valid.")
         await self.refresh_tokens.revoke(stored.id, now)
         # The role is read afresh, so a role change takes effect at the next refresh.
-        return await self._issue(stored.user_id, stored.role, family_id=stored.family_id)
+        return await self._issue(
+            stored.user_id,
+            stored.role,
+            generation=stored.token_generation,
+            family_id=stored.family_id,
+        )
 
     async def logout(self, refresh_token: str) -> None:
         """Revoke the token's whole family. Unknown or already revoked tokens are no error:
         logging out twice, or after the session expired, leaves the same state."""
         await self.refresh_tokens.revoke_family_of(refresh_token_digest(refresh_token), utcnow())
+
+    async def change_password(self, user_id: int, change: PasswordChange) -> TokenPair:
+        """Check the current password, store the new one, and end every session of the user
+        (refresh tokens revoked, access tokens of earlier generations refused in every worker
+        once committed); the caller continues with the new pair returned."""
+        standing = await self.users.get_standing(user_id)
+        verified = await self.passwords.verify(
+            change.current_password, standing.password_hash if standing else None
+        )
+        if standing is None or not standing.is_active:
+            raise AccountUnavailableError("The account behind this token is no longer available.")
+        if not verified:
+            raise WrongPasswordError("The current password is not correct.")
+        new_hash = await self.passwords.hash(change.new_password)
+        generation = await self._end_sessions(user_id, password_hash=new_hash)
+        return await self._issue(
+            user_id, standing.role, generation=generation, family_id=uuid.uuid4().hex
+        )
+
+    async def logout_all(self, user_id: int) -> None:
+        """End every session of the user: every refresh-token family revoked, every access
+        token issued so far refused."""
+        await self._end_sessions(user_id)
+
+    async def set_active(self, user_id: int, active: bool) -> UserRecord:
+        """Disable (or enable) an account. Either way its sessions end: a disabled user's
+        tokens are refused at once, and enabling it again does not revive them."""
+        user = await self.users.get(user_id)
+        if user is None:
+            raise UserNotFoundError(f"No user {user_id}.")
+        await self._end_sessions(user_id, is_active=active)
+        return replace(user, is_active=active)
+
+    async def _end_sessions(self, user_id: int, **changes: object) -> int:
+        generation = await self.users.new_generation(user_id, **changes)
+        await self.refresh_tokens.revoke_all_of(user_id, utcnow())
+        identity = self.identity
+        if identity is not None:
+            subject = str(user_id)
+
+            async def forget() -> None:
+                await identity.forget_subject(subject)
+
+            after_commit(self.session, forget)
+        return generation
 
     async def current_user(self, principal: Principal) -> UserRecord:
         """The active user an access token speaks for."""
@@ -118,8 +233,11 @@ class AccountsService:
             raise AccountUnavailableError("The account behind this token is no longer available.")
         return user
 
-    async def _issue(self, user_id: int, role: str, *, family_id: str) -> TokenPair:
-        access = self.tokens.issue(Principal(subject=str(user_id), role=role))
+    async def _issue(
+        self, user_id: int, role: str, *, generation: int, family_id: str
+    ) -> TokenPair:
+        principal = Principal(subject=str(user_id), role=role, generation=generation)
+        access = self.tokens.issue(principal)
         refresh_token = new_refresh_token()
         await self.refresh_tokens.add(
             user_id=user_id,

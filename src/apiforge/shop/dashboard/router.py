@@ -2,17 +2,17 @@
 
 from fastapi import APIRouter
 
-from apiforge.kit import CurrentPrincipal, problem_responses
+from apiforge.kit import UserPrincipal, problem_responses
 from apiforge.shop.dashboard.dependencies import DashboardReader
 from apiforge.shop.dashboard.schemas import Dashboard
-from apiforge.shop.permissions import PERMISSIONS
+from apiforge.shop.permissions import PLATFORM
 
 router = APIRouter(prefix="/api", tags=["dashboard"])
-STOCK_ALERT_ROLES = PERMISSIONS["catalog:write"]  # those who can restock see what runs low
+STOCK_ALERT_ROLES = PLATFORM["catalog:write"]  # those who can restock see what runs low
 
 
-@router.get("/dashboard", response_model_exclude_none=True, responses=problem_responses(401))
-async def get_dashboard(principal: CurrentPrincipal, dashboard: DashboardReader) -> Dashboard:
+@router.get("/dashboard", response_model_exclude_none=True, responses=problem_responses(401, 403))
+async def get_dashboard(principal: UserPrincipal, dashboard: DashboardReader) -> Dashboard:
     """My order count and spend, my 5 newest orders, the 5 best-selling categories, and for
     admins only, live products with 5 or fewer in stock (`low_stock`, absent otherwise)."""
     return await dashboard.build(

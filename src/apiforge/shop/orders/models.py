@@ -3,18 +3,31 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from apiforge.kit import Base, BigIntId, CreatedAt, IdPk, UTCDateTime
+from apiforge.kit import Base, BigIntId, CreatedAt, IdPk, UTCDateTime, tenant_owned
 
 
 class Order(Base):
+    """A personal order (no organization: its placer's alone) or an organization's (placed
+    by a member or one of its API keys, visible to its members)."""
+
     __tablename__ = "orders"
     __table_args__ = (
         Index("ix_orders_user_id_id", "user_id", "id"),  # "my orders", newest first, keyset
+        Index("ix_orders_organization_id_id", "organization_id", "id"),  # an org's orders
         CheckConstraint("status IN ('placed', 'cancelled')", name="status_known"),
+        CheckConstraint("user_id IS NOT NULL OR api_key_id IS NOT NULL", name="placed_by_someone"),
+        tenant_owned("organization_id"),
     )
 
     id: Mapped[IdPk]
-    user_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("users.id", ondelete="RESTRICT"))
+    organization_id: Mapped[int | None] = mapped_column(
+        BigIntId, ForeignKey("organizations.id", ondelete="RESTRICT")
+    )
+    # The member who placed it; None when an API key did (`api_key_id`, its lookup id).
+    user_id: Mapped[int | None] = mapped_column(
+        BigIntId, ForeignKey("users.id", ondelete="RESTRICT")
+    )
+    api_key_id: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(20), default="placed", server_default="placed")
     total_minor: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[CreatedAt]

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Row, RowMapping, bindparam, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit import table_of
+from apiforge.kit import TenantScope, cross_tenant, scoped, table_of
 from apiforge.shop.catalog.models import Category, Product
 from apiforge.shop.orders.models import Order, OrderLine
 
@@ -27,6 +27,7 @@ AnyRow = Row[*tuple[Any, ...]]
 
 _ORDER_COLUMNS = (
     orders.c.id,
+    orders.c.organization_id,
     orders.c.user_id,
     orders.c.status,
     orders.c.total_minor,
@@ -40,19 +41,54 @@ _LINE_COLUMNS = (
     order_lines.c.quantity,
     order_lines.c.unit_price_minor,
 )
+PERSONAL = TenantScope(None)
+_SCOPES = (False, True)  # personal or not: a personal order is also filtered by its user
+_MINE = orders.c.user_id == bindparam("user_id")
+_BY_ID = orders.c.id == bindparam("order_id")
 
-
-_INSERT_ORDER = insert(orders).returning(*_ORDER_COLUMNS)
+_INSERT_ORDER = {
+    personal: scoped(insert(orders).returning(*_ORDER_COLUMNS), orders, personal=personal)
+    for personal in _SCOPES
+}
 _INSERT_LINES = insert(order_lines)
-_GET = select(*_ORDER_COLUMNS).where(
-    orders.c.id == bindparam("order_id"), orders.c.user_id == bindparam("user_id")
+# By id whatever its tenant: the order's own tenant then decides who may see it.
+_ANY_BY_ID = cross_tenant(
+    select(*_ORDER_COLUMNS).where(_BY_ID),
+    reason="an order by id: its organization (or placer) decides who may see it",
 )
+_LOCK_ANY_BY_ID = cross_tenant(
+    select(*_ORDER_COLUMNS).where(_BY_ID).with_for_update(),
+    reason="an order by id: its organization (or placer) decides who may cancel it",
+)
+_MARK_CANCELLED = {
+    personal: scoped(
+        update(orders)
+        .where(_BY_ID)
+        .values(status="cancelled", cancelled_at=bindparam("at"))
+        .returning(*_ORDER_COLUMNS),
+        orders,
+        personal=personal,
+    )
+    for personal in _SCOPES
+}
 _NEWEST = select(*_ORDER_COLUMNS).order_by(orders.c.id.desc()).limit(bindparam("limit"))
-# Keyed by (filtered by user, resuming from a cursor's `before_id`).
+_RESUME = orders.c.id < bindparam("before_id")
+# Keyed by (personal, resuming from a cursor's `before_id`).
 _PAGES = {
-    (by_user, resuming): _NEWEST.where(
-        *((orders.c.user_id == bindparam("user_id"),) if by_user else ()),
-        *((orders.c.id < bindparam("before_id"),) if resuming else ()),
+    (personal, resuming): scoped(
+        _NEWEST.where(*((_MINE,) if personal else ()), *((_RESUME,) if resuming else ())),
+        orders,
+        personal=personal,
+    )
+    for personal in _SCOPES
+    for resuming in (False, True)
+}
+# Everyone's orders, of every organization (a platform admin's view), keyed by (filtered by
+# user, resuming).
+_ALL_PAGES = {
+    (by_user, resuming): cross_tenant(
+        _NEWEST.where(*((_MINE,) if by_user else ()), *((_RESUME,) if resuming else ())),
+        reason="the platform admin's listing of every order",
     )
     for by_user in (False, True)
     for resuming in (False, True)
@@ -73,12 +109,24 @@ class NewOrderLine:
 
 
 class OrderRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    """Orders of one scope (a user's own, or an organization's): every statement on the
+    orders table is scoped to it, except those that look an order up by id across tenants
+    (its tenant then decides access) and the platform-wide ones, which say so."""
 
-    async def add(self, user_id: int, total_minor: int) -> AnyRow:
-        values = {"user_id": user_id, "total_minor": total_minor, "status": "placed"}
-        return (await self.session.execute(_INSERT_ORDER, values)).one()
+    def __init__(self, session: AsyncSession, scope: TenantScope = PERSONAL) -> None:
+        self.session = session
+        self.personal = scope.personal
+        self.params = scope.params
+
+    async def add(self, *, user_id: int | None, api_key_id: str | None, total_minor: int) -> AnyRow:
+        values = {
+            **self.params,
+            "user_id": user_id,
+            "api_key_id": api_key_id,
+            "total_minor": total_minor,
+            "status": "placed",
+        }
+        return (await self.session.execute(_INSERT_ORDER[self.personal], values)).one()
 
     async def add_lines(self, order_id: int, lines: Sequence[NewOrderLine]) -> None:
         """One executemany for all the lines; they get ids in the given order, which is the
@@ -86,36 +134,31 @@ class OrderRepository:
         rows = [{"order_id": order_id, **asdict(line)} for line in lines]
         await self.session.execute(_INSERT_LINES, rows)
 
-    async def get(self, order_id: int, user_id: int) -> AnyRow | None:
-        params = {"order_id": order_id, "user_id": user_id}
-        return (await self.session.execute(_GET, params)).one_or_none()
-
-    async def lock(self, order_id: int, user_id: int) -> AnyRow | None:
-        """The caller's order, its row locked until the transaction ends, so a concurrent
-        cancel of the same order waits and then sees it cancelled. Someone else's order is
-        neither returned nor locked."""
-        query = (
-            select(*_ORDER_COLUMNS)
-            .where(orders.c.id == order_id, orders.c.user_id == user_id)
-            .with_for_update()
-        )
-        return (await self.session.execute(query)).one_or_none()
+    async def find(self, order_id: int, *, lock: bool = False) -> AnyRow | None:
+        """The order with this id, whoever owns it (the caller checks access), its row locked
+        until the transaction ends with `lock` (a concurrent cancel then waits and sees it
+        cancelled)."""
+        statement = _LOCK_ANY_BY_ID if lock else _ANY_BY_ID
+        return (await self.session.execute(statement, {"order_id": order_id})).one_or_none()
 
     async def mark_cancelled(self, order_id: int, at: datetime) -> AnyRow:
-        query = (
-            update(orders)
-            .where(orders.c.id == order_id)
-            .values(status="cancelled", cancelled_at=at)
-            .returning(*_ORDER_COLUMNS)
-        )
-        return (await self.session.execute(query)).one()
+        params = {**self.params, "order_id": order_id, "at": at}
+        return (await self.session.execute(_MARK_CANCELLED[self.personal], params)).one()
 
     async def page(
         self, *, user_id: int | None, before_id: int | None, limit: int
     ) -> Sequence[AnyRow]:
-        """Newest first, keyset on id (ids only grow), on the (user_id, id) index when
-        filtered by user, the primary key otherwise."""
-        query = _PAGES[(user_id is not None, before_id is not None)]
+        """Newest first, keyset on id (ids only grow): a user's own orders on the
+        (user_id, id) index, an organization's on (organization_id, id)."""
+        query = _PAGES[(self.personal, before_id is not None)]
+        params = {**self.params, "limit": limit, "user_id": user_id, "before_id": before_id}
+        return (await self.session.execute(query, params)).all()
+
+    async def page_all(
+        self, *, user_id: int | None, before_id: int | None, limit: int
+    ) -> Sequence[AnyRow]:
+        """Every order, of every organization and user (the platform admin's view)."""
+        query = _ALL_PAGES[(user_id is not None, before_id is not None)]
         params = {"limit": limit, "user_id": user_id, "before_id": before_id}
         return (await self.session.execute(query, params)).all()
 
@@ -126,21 +169,23 @@ class OrderRepository:
         return (await self.session.execute(_LINES_OF, {"order_ids": list(order_ids)})).all()
 
     async def summary(self, user_id: int) -> AnyRow:
-        """(order_count, spent_minor) of the user's orders, in one aggregate over their index."""
+        """(order_count, spent_minor) of the user's own orders, in one aggregate."""
         spent = func.coalesce(
             func.sum(case((orders.c.status == "placed", orders.c.total_minor), else_=0)), 0
         )
-        query = select(func.count().label("order_count"), spent.label("spent_minor")).where(
-            orders.c.user_id == user_id
+        query = scoped(
+            select(func.count().label("order_count"), spent.label("spent_minor")).where(_MINE),
+            orders,
+            personal=True,
         )
-        return (await self.session.execute(query)).one()
+        return (await self.session.execute(query, {"user_id": user_id})).one()
 
     async def top_categories(self, limit: int) -> Sequence[RowMapping]:
-        """Categories by units sold in placed (not cancelled) orders, most first. Sales are
-        the orders' to count; the catalog's tables only name the categories (orders may know
-        the catalog, never the other way round)."""
+        """Categories by units sold in placed (not cancelled) orders of everyone, most first.
+        Sales are the orders' to count; the catalog's tables only name the categories (orders
+        may know the catalog, never the other way round)."""
         units = func.sum(order_lines.c.quantity).label("units_sold")
-        statement = (
+        statement = cross_tenant(
             select(categories.c.id, categories.c.name, units)
             .select_from(order_lines)
             .join(orders, orders.c.id == order_lines.c.order_id)
@@ -149,6 +194,7 @@ class OrderRepository:
             .where(orders.c.status == "placed")
             .group_by(categories.c.id, categories.c.name)
             .order_by(units.desc(), categories.c.id)
-            .limit(limit)
+            .limit(limit),
+            reason="best-selling categories count every order, anonymously",
         )
         return (await self.session.execute(statement)).mappings().all()

@@ -1,10 +1,10 @@
-"""Orders over HTTP: place, list mine, read, cancel; and everyone's orders for admins."""
+"""Orders over HTTP: place, list mine, read, cancel; an organization's orders (list, place);
+and everyone's orders for platform admins."""
 
 import orjson
 from fastapi import APIRouter, Request, Response
 
 from apiforge.kit import (
-    CurrentPrincipal,
     Page,
     PageCursor,
     PathId,
@@ -12,9 +12,19 @@ from apiforge.kit import (
     private_no_store,
     problem_responses,
 )
-from apiforge.shop.orders.dependencies import Limit, OrderReads, OrderWrites, UserFilter
+from apiforge.shop.orders.dependencies import (
+    CancellableOrder,
+    Limit,
+    OrderReads,
+    OrderWrites,
+    OwnOrders,
+    ReadableOrder,
+    UserFilter,
+    organization_orders,
+)
 from apiforge.shop.orders.schemas import OrderCreate, OrderRead
 from apiforge.shop.permissions import OrdersAuditor
+from apiforge.shop.tenancy import OrgOrdersBuyer, OrgOrdersReader
 
 router = APIRouter(prefix="/api", tags=["orders"])
 
@@ -31,53 +41,80 @@ def private_json(request: Request, payload: object) -> Response:
 @router.post(
     "/orders",
     status_code=201,
-    summary="Place an order",
-    responses=problem_responses(401, 404, 409, 422),
+    summary="Place an order of my own",
+    responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def place_order(
-    body: OrderCreate, principal: CurrentPrincipal, orders: OrderWrites
-) -> OrderRead:
-    return await orders.place(principal.id, body)
+async def place_order(body: OrderCreate, owner: OwnOrders, orders: OrderWrites) -> OrderRead:
+    return await orders.place(owner, body)
 
 
 @router.get(
     "/orders",
-    summary="My orders, newest first",
+    summary="My own orders, newest first",
     response_model=Page[OrderRead],
-    responses=problem_responses(304, 401, 422),
+    responses=problem_responses(304, 401, 403, 422),
 )
 async def list_my_orders(
     request: Request,
-    principal: CurrentPrincipal,
+    owner: OwnOrders,
     orders: OrderReads,
     limit: Limit = 20,
     cursor: PageCursor = None,
 ) -> Response:
-    page = await orders.list_page(user_id=principal.id, cursor=cursor, limit=limit)
+    page = await orders.list_page(owner, cursor=cursor, limit=limit)
     return private_json(request, page)
 
 
 @router.get(
-    "/orders/{order_id}", summary="One of my orders", responses=problem_responses(401, 404, 422)
+    "/orders/{order_id}",
+    summary="One order: my own, or my organization's",
+    responses=problem_responses(401, 403, 404, 422),
 )
-async def get_order(order_id: PathId, principal: CurrentPrincipal, orders: OrderReads) -> OrderRead:
-    return await orders.get(principal.id, order_id)
+async def get_order(order_id: PathId, gate: ReadableOrder, orders: OrderReads) -> OrderRead:
+    return await orders.get(order_id, gate)
 
 
 @router.post(
     "/orders/{order_id}/cancel",
-    summary="Cancel one of my orders and restock",
-    responses=problem_responses(401, 404, 409, 422),
+    summary="Cancel an order (my own, or my organization's as a buyer) and restock",
+    responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def cancel_order(
-    order_id: PathId, principal: CurrentPrincipal, orders: OrderWrites
+async def cancel_order(order_id: PathId, gate: CancellableOrder, orders: OrderWrites) -> OrderRead:
+    return await orders.cancel(order_id, gate)
+
+
+@router.get(
+    "/organizations/{org_id}/orders",
+    summary="The organization's orders, newest first",
+    response_model=Page[OrderRead],
+    responses=problem_responses(304, 401, 403, 404, 422),
+)
+async def list_organization_orders(
+    request: Request,
+    access: OrgOrdersReader,
+    orders: OrderReads,
+    limit: Limit = 20,
+    cursor: PageCursor = None,
+) -> Response:
+    page = await orders.list_page(organization_orders(access), cursor=cursor, limit=limit)
+    return private_json(request, page)
+
+
+@router.post(
+    "/organizations/{org_id}/orders",
+    status_code=201,
+    summary="Place an order for the organization (buyers and above, or orders:write keys)",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def place_organization_order(
+    body: OrderCreate, access: OrgOrdersBuyer, orders: OrderWrites
 ) -> OrderRead:
-    return await orders.cancel(principal.id, order_id)
+    return await orders.place(organization_orders(access), body)
 
 
 @router.get(
     "/admin/orders",
-    summary="Everyone's orders, newest first (admin)",
+    summary="Everyone's orders, newest first (platform admins)",
     response_model=Page[OrderRead],
     responses=problem_responses(304, 401, 403, 422),
 )
@@ -89,5 +126,5 @@ async def list_all_orders(
     cursor: PageCursor = None,
     user_id: UserFilter = None,
 ) -> Response:
-    page = await orders.list_page(user_id=user_id, cursor=cursor, limit=limit)
+    page = await orders.list_all(user_id=user_id, cursor=cursor, limit=limit)
     return private_json(request, page)

@@ -58,6 +58,9 @@ class OrderLineRead(BaseModel):
 
 class OrderRead(BaseModel):
     id: int
+    organization_id: int | None = Field(
+        description="The organization the order was placed for; null for a personal order."
+    )
     status: OrderStatus
     total: MoneyMinor
     created_at: datetime
@@ -77,6 +80,7 @@ class OrderJSON(TypedDict):
     """`OrderRead` as plain data, for listings rendered straight to JSON."""
 
     id: int
+    organization_id: int | None
     status: OrderStatus
     total: str
     created_at: datetime

@@ -1,13 +1,24 @@
-"""Order rules: placing (stock checked and taken in the same transaction), reading, cancelling.
-The catalog is reached only through `CatalogService`. Flushes, never commits: the request's
-unit of work commits before the response is sent."""
+"""Order rules: placing (stock checked and taken in the same transaction), reading, cancelling,
+for a user's own orders and for an organization's. The catalog is reached only through
+`CatalogService`. Flushes, never commits: the request's unit of work commits before the
+response is sent. Who may act on an existing order is the caller's `OrderGate` (the router
+knows principals; the service knows orders)."""
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit import decode_cursor, encode_cursor, format_minor, utcnow
+from apiforge.kit import (
+    Principal,
+    TenantScope,
+    bind_tenant,
+    decode_cursor,
+    encode_cursor,
+    format_minor,
+    utcnow,
+)
 from apiforge.shop.catalog.schemas import CategorySales, StockLine
 from apiforge.shop.catalog.service import CatalogService
 from apiforge.shop.orders.errors import (
@@ -31,14 +42,47 @@ from apiforge.shop.orders.schemas import (
 CURSOR_KIND = "orders"
 
 
+@dataclass(frozen=True, slots=True)
+class OrderOwner:
+    """Whose orders a request works on: a user's own (`scope` personal, `user_id` theirs) or
+    an organization's (`scope` the organization; `user_id` or `api_key_id` who acts)."""
+
+    scope: TenantScope
+    user_id: int | None = None
+    api_key_id: str | None = None
+
+    @classmethod
+    def personal(cls, user_id: int) -> "OrderOwner":
+        return cls(TenantScope(None), user_id=user_id)
+
+    @classmethod
+    def organization(cls, organization_id: int, principal: Principal) -> "OrderOwner":
+        return cls(
+            TenantScope(organization_id),
+            user_id=principal.row_id if not principal.is_api_key else None,
+            api_key_id=principal.api_key_id,
+        )
+
+
+# Decides who may act on an existing order, given its organization (None: personal) and
+# placer: the owner to act as, None when the caller may not know the order exists (its 404),
+# or a raised 403 when they may see it but not do this.
+OrderGate = Callable[[int | None, int | None], Awaitable[OrderOwner | None]]
+
+
 class OrderService:
     def __init__(self, session: AsyncSession) -> None:
-        self.orders = OrderRepository(session)
+        self.session = session
         self.catalog = CatalogService(session)
 
-    async def place(self, user_id: int, order: OrderCreate) -> OrderRead:
+    async def _bind(self, owner: OrderOwner) -> OrderRepository:
+        await bind_tenant(self.session, owner.scope)
+        return OrderRepository(self.session, owner.scope)
+
+    async def place(self, owner: OrderOwner, order: OrderCreate) -> OrderRead:
         """Lock the products (in id order: no deadlock between multi-product orders), check
         them all, then take stock and write the order; a refusal writes nothing."""
+        orders = await self._bind(owner)
         wanted = {item.product_id: item.quantity for item in order.items}
         locked = await self.catalog.lock_for_order(list(wanted))
         _check_available(wanted, locked)
@@ -48,43 +92,62 @@ class OrderService:
             for pid, quantity in wanted.items()
         ]
         total = sum(line.unit_price_minor * line.quantity for line in lines)
-        row = await self.orders.add(user_id, total)
-        await self.orders.add_lines(row.id, lines)
+        row = await orders.add(
+            user_id=owner.user_id, api_key_id=owner.api_key_id, total_minor=total
+        )
+        await orders.add_lines(row.id, lines)
         return _order_read(row, [_line_read(line) for line in lines])
 
-    async def get(self, user_id: int, order_id: int) -> OrderRead:
-        row = await self.orders.get(order_id, user_id)
-        if row is None:
+    async def get(self, order_id: int, gate: OrderGate) -> OrderRead:
+        """The order, if `gate` lets the caller see it (else its 404 or 403)."""
+        row = await OrderRepository(self.session).find(order_id)
+        if row is None or await gate(row.organization_id, row.user_id) is None:
             raise OrderNotFoundError(order_id)
         return (await self._with_lines([row]))[0]
 
-    async def cancel(self, user_id: int, order_id: int) -> OrderRead:
-        row = await self.orders.lock(order_id, user_id)
-        if row is None:
+    async def cancel(self, order_id: int, gate: OrderGate) -> OrderRead:
+        row = await OrderRepository(self.session).find(order_id, lock=True)
+        owner = None if row is None else await gate(row.organization_id, row.user_id)
+        if row is None or owner is None:
             raise OrderNotFoundError(order_id)
+        orders = await self._bind(owner)
         if row.status == "cancelled":
             raise AlreadyCancelledError(order_id)
-        lines = await self.orders.lines_of([order_id])
+        lines = await orders.lines_of([order_id])
         returned = {line.product_id: line.quantity for line in lines}
         # Lock the products in id order, as placing does, before updating them: an UPDATE
         # locks rows in whatever order its plan visits them, which could deadlock with a
         # concurrent order holding the same products.
         await self.catalog.lock_for_order(list(returned))
         await self.catalog.return_stock(returned)
-        cancelled = await self.orders.mark_cancelled(order_id, utcnow())
+        cancelled = await orders.mark_cancelled(order_id, utcnow())
         return _order_read(cancelled, [_line_read(line) for line in lines])
 
     async def list_page(
+        self, owner: OrderOwner, *, cursor: str | None, limit: int
+    ) -> OrdersPageJSON:
+        """Newest first, with their items, in two queries whatever `limit` is."""
+        orders = await self._bind(owner)
+        before_id = _before_id(cursor)
+        rows = await orders.page(user_id=owner.user_id, before_id=before_id, limit=limit + 1)
+        return await self._page(orders, rows, limit)
+
+    async def list_all(
         self, *, user_id: int | None, cursor: str | None, limit: int
     ) -> OrdersPageJSON:
-        """Newest first, with their items, in two queries whatever `limit` is. `user_id=None`
-        lists everyone's orders (the admin's view)."""
-        before_id = None if cursor is None else decode_cursor(cursor, CURSOR_KIND, (int,))[0]
-        rows = await self.orders.page(user_id=user_id, before_id=before_id, limit=limit + 1)
+        """Everyone's orders, newest first (the platform admin's view), optionally one
+        user's (placed by them, personal or for an organization)."""
+        orders = OrderRepository(self.session)
+        rows = await orders.page_all(user_id=user_id, before_id=_before_id(cursor), limit=limit + 1)
+        return await self._page(orders, rows, limit)
+
+    async def _page(
+        self, orders: OrderRepository, rows: Sequence[AnyRow], limit: int
+    ) -> OrdersPageJSON:
         has_more = len(rows) > limit
         page = rows[:limit]
         lines_by_order: defaultdict[int, list[OrderLineJSON]] = defaultdict(list)
-        for line in await self.orders.lines_of([row.id for row in page]):
+        for line in await orders.lines_of([row.id for row in page]):
             lines_by_order[line.order_id].append(_line_json(line))
         items = [_order_json(row, lines_by_order[row.id]) for row in page]
         next_cursor = encode_cursor(CURSOR_KIND, page[-1].id) if has_more else None
@@ -93,18 +156,20 @@ class OrderService:
     # -- the dashboard's reads: one query each
 
     async def summary(self, user_id: int) -> OrderSummary:
-        row = await self.orders.summary(user_id)
+        """The user's own (personal) orders: count and spend."""
+        row = await OrderRepository(self.session).summary(user_id)
         # PostgreSQL sums a bigint into a numeric (a Decimal here).
         return OrderSummary.model_construct(count=row.order_count, total_spent=int(row.spent_minor))
 
     async def top_categories(self, limit: int) -> list[CategorySales]:
         """The best-selling categories (units in placed orders), for everybody alike."""
-        rows = await self.orders.top_categories(limit)
+        rows = await OrderRepository(self.session).top_categories(limit)
         return [CategorySales.model_construct(**row) for row in rows]
 
     async def recent(self, user_id: int, limit: int) -> list[RecentOrder]:
-        """The user's newest orders, without their lines."""
-        rows = await self.orders.page(user_id=user_id, before_id=None, limit=limit)
+        """The user's newest own (personal) orders, without their lines."""
+        orders = OrderRepository(self.session)
+        rows = await orders.page(user_id=user_id, before_id=None, limit=limit)
         return [
             RecentOrder.model_construct(
                 id=row.id, status=row.status, total=row.total_minor, created_at=row.created_at
@@ -114,9 +179,13 @@ class OrderService:
 
     async def _with_lines(self, rows: Sequence[AnyRow]) -> list[OrderRead]:
         lines_by_order: defaultdict[int, list[OrderLineRead]] = defaultdict(list)
-        for line in await self.orders.lines_of([row.id for row in rows]):
+        for line in await OrderRepository(self.session).lines_of([row.id for row in rows]):
             lines_by_order[line.order_id].append(_line_read(line))
         return [_order_read(row, lines_by_order[row.id]) for row in rows]
+
+
+def _before_id(cursor: str | None) -> int | None:
+    return None if cursor is None else decode_cursor(cursor, CURSOR_KIND, (int,))[0]
 
 
 def _check_available(wanted: dict[int, int], locked: dict[int, StockLine]) -> None:
@@ -153,6 +222,7 @@ def _line_json(line: AnyRow) -> OrderLineJSON:
 def _order_json(row: AnyRow, items: list[OrderLineJSON]) -> OrderJSON:
     return {
         "id": row.id,
+        "organization_id": row.organization_id,
         "status": row.status,
         "total": format_minor(row.total_minor),
         "created_at": row.created_at,
@@ -164,6 +234,7 @@ def _order_json(row: AnyRow, items: list[OrderLineJSON]) -> OrderJSON:
 def _order_read(row: AnyRow, items: list[OrderLineRead]) -> OrderRead:
     return OrderRead.model_construct(
         id=row.id,
+        organization_id=row.organization_id,
         status=row.status,
         total=row.total_minor,
         created_at=row.created_at,
