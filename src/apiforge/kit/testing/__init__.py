@@ -18,6 +18,7 @@ from apiforge.kit.testing.services import (
     postgres_admin_url,
     redis_base_url,
     require_tcp,
+    restricted_role,
     run_services_script,
     worker_index,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "postgres_admin_url",
     "redis_base_url",
     "require_tcp",
+    "restricted_role",
     "run_services_script",
     "running_app",
     "sessions_inside",

@@ -4,6 +4,8 @@ instructions, never a skip: a suite that skips its database proves nothing."""
 import os
 import socket
 import subprocess
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -95,3 +97,37 @@ async def drop_postgres_database(admin_url: str, name: str) -> None:
 def _check_name(name: str) -> None:
     if not name.replace("_", "").isalnum():
         raise ValueError(f"unsafe database name {name!r}")
+
+
+@asynccontextmanager
+async def restricted_role(admin_url: str, database_url: str, role: str) -> AsyncIterator[str]:
+    """`database_url` as `role`, a login role made for the block without superuser or
+    BYPASSRLS, with read and write rights on the database's tables and sequences, dropped
+    afterwards: what Row-Level Security tests need, since superusers (the test admin) bypass
+    every policy. `role` is an identifier chosen by the test (unique per test process: roles
+    are cluster-wide), never user input. Close the role's connections before the block
+    ends."""
+    _check_name(role)
+    database = urlparse(database_url).path.lstrip("/")
+    _check_name(database)
+    on_database = with_database(admin_url, database)
+    await _admin_execute(
+        admin_url,
+        f"DROP ROLE IF EXISTS {role}",
+        f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS",
+    )
+    try:
+        await _admin_execute(
+            on_database,
+            f'GRANT CONNECT ON DATABASE "{database}" TO {role}',
+            f"GRANT USAGE ON SCHEMA public TO {role}",
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
+            f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
+        )
+        parsed = urlparse(database_url)
+        host = parsed.hostname or "127.0.0.1"
+        netloc = f"{role}@{host}:{parsed.port}" if parsed.port else f"{role}@{host}"
+        yield parsed._replace(netloc=netloc).geturl()
+    finally:
+        await _admin_execute(on_database, f"DROP OWNED BY {role}")
+        await _admin_execute(admin_url, f"DROP ROLE IF EXISTS {role}")
