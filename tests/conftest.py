@@ -3,6 +3,8 @@ on each database (SQLite and PostgreSQL), each test in a transaction rolled back
 (or, for `@pytest.mark.committed` tests, on committed data with the tables emptied), plus the
 shop's users."""
 
+from dataclasses import dataclass
+
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +14,7 @@ from apiforge.kit.testing import AppFactory
 from apiforge.shop.app import create_shop_app
 from apiforge.shop.catalog.service import CATALOG_TAG
 from apiforge.shop.settings import ShopSettings
-from tests.factories import UserWithPassword, auth_headers, create_user
+from tests.factories import UserWithPassword, auth_headers, create_organization, create_user
 
 # Loaded here rather than with `-p` so that coverage, which starts before conftests load,
 # also measures the kit modules the plugin imports.
@@ -73,3 +75,29 @@ def other_headers(app: FastAPI, other_customer: UserWithPassword) -> dict[str, s
 @pytest.fixture
 def admin_headers(app: FastAPI, admin: UserWithPassword) -> dict[str, str]:
     return auth_headers(app, admin)
+
+
+# ------------------------------------------------------------------ organizations
+ROLES = ("owner", "admin", "buyer", "viewer")
+
+
+@dataclass(frozen=True)
+class Org:
+    id: int
+    users: dict[str, UserWithPassword]
+    headers: dict[str, dict[str, str]]
+
+
+@pytest.fixture
+async def org(app: FastAPI, session: AsyncSession) -> Org:
+    users = {role: await create_user(app, session, email=f"{role}@a.example") for role in ROLES}
+    members = {role: users[role] for role in ROLES if role != "owner"}
+    org_id = await create_organization(session, users["owner"], name="A", members=members)
+    return Org(org_id, users, {role: auth_headers(app, user) for role, user in users.items()})
+
+
+@pytest.fixture
+async def other_org(app: FastAPI, session: AsyncSession) -> Org:
+    owner = await create_user(app, session, email="owner@b.example")
+    org_id = await create_organization(session, owner, name="B")
+    return Org(org_id, {"owner": owner}, {"owner": auth_headers(app, owner)})

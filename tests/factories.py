@@ -10,6 +10,7 @@ from apiforge.kit import app_state
 from apiforge.kit.testing import bearer_headers
 from apiforge.shop.accounts.models import User
 from apiforge.shop.catalog.models import Category, Product
+from apiforge.shop.organizations.models import Membership, Organization
 
 DEFAULT_PASSWORD = "correct horse battery"
 
@@ -80,3 +81,38 @@ async def create_product(
     session.add(product)
     await session.flush()
     return product
+
+
+async def create_organization(
+    session: AsyncSession,
+    owner: UserWithPassword,
+    *,
+    name: str = "Acme",
+    members: dict[str, UserWithPassword] | None = None,
+) -> int:
+    """An organization owned by `owner`, with `members` by role (`{"buyer": user}`); its id."""
+    organization = Organization(name=name)
+    session.add(organization)
+    await session.flush()
+    for role, user in {"owner": owner, **(members or {})}.items():
+        session.add(Membership(organization_id=organization.id, user_id=user.id, role=role))
+    await session.flush()
+    return organization.id
+
+
+async def create_api_key(
+    client: httpx.AsyncClient,
+    organization_id: int,
+    headers: dict[str, str],
+    *scopes: str,
+    expires_at: str | None = None,
+) -> dict[str, str]:
+    """A key made through the API (as an owner or admin would), as request headers."""
+    body: dict[str, object] = {"name": "test key", "scopes": list(scopes)}
+    if expires_at is not None:
+        body["expires_at"] = expires_at
+    response = await client.post(
+        f"/api/organizations/{organization_id}/api-keys", json=body, headers=headers
+    )
+    assert response.status_code == 201, response.text
+    return {"X-API-Key": response.json()["key"]}

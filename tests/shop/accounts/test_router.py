@@ -14,19 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from apiforge.kit import Database, Settings
 from apiforge.kit.testing import count_queries
 from apiforge.shop.accounts.models import User
+from tests.answers import assert_problem
 from tests.factories import UserWithPassword
 from tests.shop.accounts.conftest import login
-
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code
-    assert body["status"] == status
-    return body
 
 
 def error_locs(body: dict[str, Any]) -> list[list[str]]:

@@ -16,6 +16,7 @@ from apiforge.shop.catalog.bulk.service import ProductImporter
 from apiforge.shop.catalog.errors import ImportTooLargeError
 from apiforge.shop.catalog.models import Category, Product
 from apiforge.shop.settings import CatalogSettings
+from tests.answers import assert_problem
 from tests.factories import create_category, create_product
 
 IMPORT = "/api/admin/products/import"
@@ -48,14 +49,6 @@ async def stored(session: AsyncSession) -> list[tuple[str, str, int, int, int]]:
 
 async def product_count(session: AsyncSession) -> int:
     return int((await session.execute(select(func.count()).select_from(Product))).scalar_one())
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code
-    return body
 
 
 @pytest.fixture
