@@ -1,6 +1,8 @@
 """Each production-readiness finding, from settings built inline; the pool arithmetic from
 given limits (the live read is tested in tests/kit/db/test_capacity.py and tests/cli/)."""
 
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,11 +12,13 @@ from apiforge.kit.readiness import (
     Deployment,
     Finding,
     Severity,
+    database_findings,
     pool_finding,
     settings_findings,
     sqlite_finding,
 )
-from apiforge.kit.settings import Environment, Settings
+from apiforge.kit.settings import DatabaseSettings, Environment, Settings
+from apiforge.kit.testing import fresh_database, restricted_role, worker_index
 
 KEY = "k" * 48
 POSTGRES = "postgresql+asyncpg://app@db/app"
@@ -151,3 +155,36 @@ def test_pool_findings_count_reservations_and_other_clients() -> None:
     hopeless = pool_finding(settings, Deployment(workers=64, pods=10), limits())
     assert hopeless.severity is Severity.ERROR
     assert "a pooler such as PgBouncer" in hopeless.message
+
+
+def _rls(findings: list[Finding]) -> list[Severity]:
+    return [f.severity for f in findings if f.topic == "row-level security"]
+
+
+async def test_rls_is_checked_against_the_role_that_connects(
+    postgres_admin: str, tmp_path: Path
+) -> None:
+    on = DatabaseSettings(row_level_security=True)
+    name = f"check_rls_{os.getpid()}"
+    async with fresh_database(
+        "postgres", directory=tmp_path, name=name, postgres_admin=postgres_admin
+    ) as url:
+        as_admin = await database_findings(
+            production(database_url=url, db=on), Deployment(workers=1)
+        )
+        assert _rls(as_admin) == [Severity.ERROR]  # a superuser skips every policy
+        async with restricted_role(postgres_admin, url, f"check_rls_{worker_index()}") as plain:
+            as_plain = await database_findings(
+                production(database_url=plain, db=on), Deployment(workers=1)
+            )
+        off = await database_findings(production(database_url=url), Deployment(workers=1))
+    assert _rls(as_plain) == [Severity.OK]
+    assert _rls(off) == []
+
+
+async def test_rls_on_sqlite_is_a_warning(tmp_path: Path) -> None:
+    settings = production(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}",
+        db=DatabaseSettings(row_level_security=True),
+    )
+    assert _rls(await database_findings(settings, Deployment(workers=1))) == [Severity.WARNING]

@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from apiforge.kit.db.capacity import ConnectionLimits, read_connection_limits
+from apiforge.kit.db.capacity import ConnectionLimits, read_connection_limits, role_bypasses_rls
 from apiforge.kit.db.engine import create_engine
 from apiforge.kit.settings import (
     DEVELOPMENT_SECRET_KEY,
@@ -229,10 +229,11 @@ def pool_finding(settings: Settings, deployment: Deployment, limits: ConnectionL
     return Finding(Severity.OK, "database", arithmetic)
 
 
-async def database_finding(settings: Settings, deployment: Deployment) -> Finding:
-    """Reads the limits over one connection; an unreachable database is an error finding."""
+async def database_findings(settings: Settings, deployment: Deployment) -> list[Finding]:
+    """Reads the limits (and, with row-level security on, whether the role is subject to it)
+    over one connection; an unreachable database is an error finding."""
     if settings.is_sqlite:
-        return sqlite_finding(settings, deployment)
+        return [sqlite_finding(settings, deployment), *_rls_on_sqlite(settings)]
     engine = create_engine(
         settings.database_url,
         settings.db.model_copy(update={"pool_size": 1, "max_overflow": 0}),
@@ -243,11 +244,34 @@ async def database_finding(settings: Settings, deployment: Deployment) -> Findin
             limits = await read_connection_limits(
                 connection, application_name=settings.service_name
             )
+            bypasses = await role_bypasses_rls(connection)
     except (OSError, TimeoutError, SQLAlchemyError) as exc:
-        return _unreachable(settings, exc)
+        return [_unreachable(settings, exc)]
     finally:
         await engine.dispose()
-    return pool_finding(settings, deployment, limits)
+    findings = [pool_finding(settings, deployment, limits)]
+    if settings.db.row_level_security:
+        findings.append(_rls_finding(settings, bypasses))
+    return findings
+
+
+def _rls_on_sqlite(settings: Settings) -> list[Finding]:
+    if not settings.db.row_level_security:
+        return []
+    problem = "on, but SQLite has no row-level security: only the statement scoping applies"
+    return [Finding(Severity.WARNING, "row-level security", problem)]
+
+
+def _rls_finding(settings: Settings, bypasses: bool) -> Finding:
+    if bypasses:
+        return Finding(
+            Severity.ERROR,
+            "row-level security",
+            "on, but the database role is a superuser or has BYPASSRLS, so every policy is "
+            "skipped. Fix: connect as a role without them (the migrations may keep an owner "
+            "role of their own)",
+        )
+    return Finding(Severity.OK, "row-level security", "on; the role is subject to the policies")
 
 
 def _unreachable(settings: Settings, exc: BaseException) -> Finding:
@@ -262,4 +286,7 @@ def _unreachable(settings: Settings, exc: BaseException) -> Finding:
 async def production_findings(settings: Settings, deployment: Deployment) -> list[Finding]:
     """Every finding for `settings` run as `deployment`: the settings' own, then the
     database's (its connection limit read live; unreachable is an error finding)."""
-    return [*settings_findings(settings, deployment), await database_finding(settings, deployment)]
+    return [
+        *settings_findings(settings, deployment),
+        *await database_findings(settings, deployment),
+    ]

@@ -53,3 +53,11 @@ async def read_connection_limits(
         application_connections=int(row[0]),
         other_connections=int(row[1]),
     )
+
+
+_BYPASSES_RLS = text("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
+
+
+async def role_bypasses_rls(connection: AsyncConnection) -> bool:
+    """Whether the connected role skips row-level security (a superuser, or BYPASSRLS)."""
+    return bool((await connection.execute(_BYPASSES_RLS)).scalar())
