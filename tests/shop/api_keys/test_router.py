@@ -208,3 +208,17 @@ async def test_last_use_is_recorded_off_the_request_path(
     await app_state(app).identity.usage.flush()
     listed = (await client.get(_keys_url(org), headers=org.headers["owner"])).json()
     assert listed[0]["last_used_at"] is not None
+
+
+async def test_the_docs_offer_both_credentials(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/openapi.json")).json()
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["ApiKey"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": "An organization's API key (`afk_...`); also accepted as a bearer token.",
+    }
+    assert schemes["OAuth2PasswordBearer"]["flows"]["password"]["tokenUrl"] == "/api/auth/token"
+    operation = document["paths"]["/api/organizations/{org_id}/orders"]["get"]
+    assert operation["security"] == [{"OAuth2PasswordBearer": []}, {"ApiKey": []}]
