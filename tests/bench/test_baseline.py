@@ -8,7 +8,7 @@ import pytest
 from apiforge.bench.baseline import PAGE_SIZE, create_baseline_app
 
 PRODUCT_KEYS = {"id", "name", "description", "price", "stock", "category_id", "created_at"}
-ORDER_KEYS = {"id", "status", "total", "created_at", "cancelled_at", "items"}
+ORDER_KEYS = {"id", "organization_id", "status", "total", "created_at", "cancelled_at", "items"}
 LINE_KEYS = {"product_id", "product_name", "quantity", "unit_price", "line_total"}
 
 
@@ -52,6 +52,15 @@ async def test_orders(baseline: httpx.AsyncClient) -> None:
     assert set(created.json()) == ORDER_KEYS
     assert len(created.json()["items"]) == 2
     assert (await baseline.post("/api/orders", json={"items": []})).status_code == 422
+
+
+async def test_an_organizations_orders_and_its_key(baseline: httpx.AsyncClient) -> None:
+    page = (await baseline.get("/api/organizations/1/orders")).json()
+    assert {order["organization_id"] for order in page["items"]} == {1}
+    assert set(page["items"][0]) == ORDER_KEYS
+    assert [org["id"] for org in (await baseline.get("/api/organizations")).json()] == [1]
+    key = await baseline.post("/api/organizations/1/api-keys", json={})
+    assert key.json()["key"].startswith("afk_")
 
 
 async def test_login_and_dashboard(baseline: httpx.AsyncClient) -> None:

@@ -63,6 +63,23 @@ name = "missing"
 path = "/api/no-such-endpoint"
 """
 
+ORGANIZATION = """
+description = "an organization's orders with its API key"
+auth = "api_key"
+connections = 2
+duration = "1s"
+warmup = "0s"
+rate = 20
+open_duration = "1s"
+open_connections = 2
+[setup]
+restock = [1, 3]
+organization_orders = 2
+[[requests]]
+name = "org_orders"
+path = "/api/organizations/1/orders"
+"""
+
 
 def _wrk_or_open_loop_only() -> list[str]:
     if shutil.which("wrk") is not None:
@@ -77,6 +94,7 @@ def test_a_tiny_run_end_to_end(tmp_path: Path) -> None:
     scenarios.mkdir()
     (scenarios / "tiny_catalog.toml").write_text(CATALOG)
     (scenarios / "tiny_orders.toml").write_text(ORDERS)
+    (scenarios / "tiny_org.toml").write_text(ORGANIZATION)
     out = tmp_path / "results"
     args = [
         "bench", "--scenarios-dir", str(scenarios), "--out", str(out), "--rounds", "1",
@@ -112,6 +130,11 @@ def test_a_tiny_run_end_to_end(tmp_path: Path) -> None:
         assert shop["rps"] > 0  # the orders went through
         assert orders["verdict"]["passed"] is False
     assert len(list(out.glob("*-summary.html"))) == 1
+
+    organization = json.loads(next(out.glob("*-tiny_org.json")).read_text())
+    shop = organization["targets"]["shop"]
+    assert shop["notes"] == []  # made the API key and the organization's orders
+    assert shop["open_loop"]["statuses"] == {"200": 20}
 
 
 def test_an_unknown_scenario_is_exit_2(tmp_path: Path) -> None:

@@ -54,6 +54,7 @@ class OrderLine(BaseModel):
 
 class Order(BaseModel):
     id: int
+    organization_id: int | None = None
     status: str
     total: str
     created_at: datetime
@@ -142,6 +143,7 @@ def _order(order_id: int, lines: int = 3) -> Order:
 
 
 ORDERS = [_order(i) for i in range(PAGE_SIZE, 0, -1)]
+ORGANIZATION_ORDERS = [order.model_copy(update={"organization_id": 1}) for order in ORDERS]
 
 
 def create_baseline_app() -> FastAPI:
@@ -149,6 +151,12 @@ def create_baseline_app() -> FastAPI:
     `uvicorn --factory apiforge.bench.baseline:create_baseline_app`."""
     app = FastAPI(title="apiforge bench baseline", docs_url=None, redoc_url=None, openapi_url=None)
 
+    _catalog_routes(app)
+    _order_routes(app)
+    return app
+
+
+def _catalog_routes(app: FastAPI) -> None:
     @app.get("/api/products")
     async def list_products() -> ProductPage:
         return ProductPage(items=PRODUCT_ROWS[:PAGE_SIZE], next_cursor="WyJpZCIsMjBd")
@@ -172,9 +180,23 @@ def create_baseline_app() -> FastAPI:
     async def list_categories() -> list[Category]:
         return CATEGORIES
 
+
+def _order_routes(app: FastAPI) -> None:
     @app.get("/api/orders")
     async def list_orders() -> OrderPage:
         return OrderPage(items=ORDERS, next_cursor="WyJpZCIsMV0")
+
+    @app.get("/api/organizations/{org_id}/orders")
+    async def list_organization_orders(org_id: int) -> OrderPage:
+        return OrderPage(items=ORGANIZATION_ORDERS, next_cursor="WyJpZCIsMV0")
+
+    @app.get("/api/organizations")
+    async def list_organizations() -> list[dict[str, object]]:
+        return [{"id": 1, "name": "Acme Corp", "created_at": CREATED_AT, "role": "owner"}]
+
+    @app.post("/api/organizations/{org_id}/api-keys", status_code=201)
+    async def create_api_key(org_id: int) -> dict[str, str]:
+        return {"key": "afk_baselinekey00_" + "k" * 43}
 
     @app.post("/api/orders", status_code=201)
     async def place_order(data: OrderCreate) -> Order:
@@ -194,5 +216,3 @@ def create_baseline_app() -> FastAPI:
             recent_orders=ORDERS[:5],
             top_categories=[CategoryRef(id=c.id, name=c.name) for c in CATEGORIES[:5]],
         )
-
-    return app

@@ -47,10 +47,12 @@ class Slo(_Strict):
 class Setup(_Strict):
     """Done once per target before the load: `restock` raises the stock of products in
     [lo, hi] (as the demo admin) so checkouts never run out; `orders` places that many orders
-    for the demo customer so `GET /api/orders` has full pages."""
+    for the demo customer so `GET /api/orders` has full pages; `organization_orders` places
+    that many on the demo organization's account (the customer owns it), for its listing."""
 
     restock: tuple[int, int] | None = None
     orders: int = Field(default=0, ge=0, le=1000)
+    organization_orders: int = Field(default=0, ge=0, le=1000)
 
 
 class RequestSpec(_Strict):
@@ -103,7 +105,9 @@ class Goals(_Strict):
 class Scenario(_Strict):
     name: str = Field(pattern=r"^[a-z0-9_]+$")
     description: str = ""
-    auth: Literal["none", "customer"] = "none"
+    # "customer": the demo customer's bearer token; "api_key": an API key of the demo
+    # organization (`orders:read`, `orders:write`), sent as X-API-Key.
+    auth: Literal["none", "customer", "api_key"] = "none"
     requests: list[RequestSpec] = Field(min_length=1)
     connections: int = Field(default=64, ge=1, le=10_000)
     threads: int = Field(default=1, ge=1, le=64)

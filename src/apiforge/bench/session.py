@@ -1,5 +1,6 @@
 """What a scenario needs from a target before the load, over HTTP: a bearer token for the
-demo customer, restocked products for checkouts, and orders for `GET /api/orders`."""
+demo customer (or an API key of the organization it owns), restocked products for checkouts,
+and orders for `GET /api/orders` and the organization's listing."""
 
 from dataclasses import dataclass, field
 
@@ -12,6 +13,8 @@ ADMIN_EMAIL = "admin@example.com"
 # Far above what any run can sell, and below the column's 32-bit limit.
 BENCH_STOCK = 2_000_000_000
 SETUP_ORDER_LINES = 3
+# The seed's demo organization: the first row of a fresh database (scenarios name it in paths).
+DEMO_ORGANIZATION_ID = 1
 
 
 @dataclass
@@ -48,15 +51,36 @@ def _restock(client: httpx.Client, password: str, ids: tuple[int, int], notes: l
 
 
 def _place_orders(
-    client: httpx.Client, headers: dict[str, str], count: int, notes: list[str]
+    client: httpx.Client,
+    headers: dict[str, str],
+    count: int,
+    notes: list[str],
+    path: str = "/api/orders",
 ) -> None:
     items = [{"product_id": i, "quantity": 1} for i in range(1, SETUP_ORDER_LINES + 1)]
     failed = sum(
-        client.post("/api/orders", json={"items": items}, headers=headers).status_code != 201
+        client.post(path, json={"items": items}, headers=headers).status_code != 201
         for _ in range(count)
     )
     if failed:
-        notes.append(f"set-up orders: {failed} of {count} not placed")
+        notes.append(f"set-up orders ({path}): {failed} of {count} not placed")
+
+
+def _api_key(client: httpx.Client, customer: dict[str, str], notes: list[str]) -> dict[str, str]:
+    """An API key of the demo organization (the first the customer belongs to)."""
+    organizations = client.get("/api/organizations", headers=customer)
+    if organizations.status_code != 200 or not organizations.json():
+        notes.append("no organization of the demo customer: requests go without a key")
+        return {}
+    made = client.post(
+        f"/api/organizations/{organizations.json()[0]['id']}/api-keys",
+        json={"name": "bench", "scopes": ["orders:read", "orders:write"]},
+        headers=customer,
+    )
+    if made.status_code != 201:
+        notes.append(f"the API key was refused ({made.status_code}): requests go without one")
+        return {}
+    return {"X-API-Key": made.json()["key"]}
 
 
 def prepare(base_url: str, scenario: Scenario, password: str) -> Prepared:
@@ -66,15 +90,27 @@ def prepare(base_url: str, scenario: Scenario, password: str) -> Prepared:
     with httpx.Client(base_url=base_url, timeout=30.0) as client:
         if scenario.setup.restock is not None:
             _restock(client, password, scenario.setup.restock, prepared.notes)
-        needs_customer = scenario.auth == "customer" or scenario.setup.orders > 0
+        setup = scenario.setup
+        needs_customer = scenario.auth != "none" or setup.orders or setup.organization_orders
         if needs_customer:
             token = login(client, CUSTOMER_EMAIL, password)
             if token is None:
                 prepared.notes.append("the demo customer could not log in: requests go anonymous")
             else:
-                customer = _bearer(token)
-                if scenario.auth == "customer":
-                    prepared.headers = customer
-                if scenario.setup.orders:
-                    _place_orders(client, customer, scenario.setup.orders, prepared.notes)
+                _customer_setup(client, scenario, _bearer(token), prepared)
     return prepared
+
+
+def _customer_setup(
+    client: httpx.Client, scenario: Scenario, customer: dict[str, str], prepared: Prepared
+) -> None:
+    setup = scenario.setup
+    if scenario.auth == "customer":
+        prepared.headers = customer
+    elif scenario.auth == "api_key":
+        prepared.headers = _api_key(client, customer, prepared.notes)
+    if setup.orders:
+        _place_orders(client, customer, setup.orders, prepared.notes)
+    if setup.organization_orders:
+        path = f"/api/organizations/{DEMO_ORGANIZATION_ID}/orders"
+        _place_orders(client, customer, setup.organization_orders, prepared.notes, path)
