@@ -14,7 +14,6 @@ from apiforge.shop.accounts.schemas import (
     LockedRefreshToken,
     LoginCandidate,
     UserRecord,
-    UserStanding,
 )
 
 users = table_of(User)
@@ -28,6 +27,13 @@ _USER_COLUMNS = (
     users.c.role,
     users.c.is_active,
     users.c.created_at,
+)
+_CANDIDATE_COLUMNS = (
+    users.c.id,
+    users.c.role,
+    users.c.is_active,
+    users.c.password_hash,
+    users.c.token_generation,
 )
 
 
@@ -47,26 +53,15 @@ class UserRepository:
         return UserRecord(**row._mapping) if row else None
 
     async def get_login_candidate(self, email: str) -> LoginCandidate | None:
-        query = select(
-            users.c.id,
-            users.c.role,
-            users.c.is_active,
-            users.c.password_hash,
-            users.c.token_generation,
-        ).where(users.c.email == email)
+        query = select(*_CANDIDATE_COLUMNS).where(users.c.email == email)
         row = (await self.session.execute(query)).one_or_none()
         return LoginCandidate(**row._mapping) if row else None
 
-    async def get_standing(self, user_id: int) -> UserStanding | None:
-        query = select(
-            users.c.id,
-            users.c.role,
-            users.c.is_active,
-            users.c.token_generation,
-            users.c.password_hash,
-        ).where(users.c.id == user_id)
+    async def get_standing(self, user_id: int) -> LoginCandidate | None:
+        """What token checks and re-authentication need of the user with this id."""
+        query = select(*_CANDIDATE_COLUMNS).where(users.c.id == user_id)
         row = (await self.session.execute(query)).one_or_none()
-        return UserStanding(**row._mapping) if row else None
+        return LoginCandidate(**row._mapping) if row else None
 
     async def new_generation(self, user_id: int, **changes: object) -> int:
         """Bump the user's token generation (every earlier access token stops working),

@@ -71,24 +71,14 @@ class UserRecord:
 
 @dataclass(frozen=True, slots=True)
 class LoginCandidate:
-    """What a login needs of a user, and nothing more."""
+    """What a login, a re-authentication or a token check needs of a user, and nothing
+    more."""
 
     id: int
     role: str
     is_active: bool
     password_hash: str
     token_generation: int
-
-
-@dataclass(frozen=True, slots=True)
-class UserStanding:
-    """What token checks and re-authentication need of a user."""
-
-    id: int
-    role: str
-    is_active: bool
-    token_generation: int
-    password_hash: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,6 @@ reaches every worker's cached copy at commit."""
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TypedDict
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,28 +24,17 @@ from apiforge.shop.permissions import ORG_ROLES, SCOPE_GRANTORS
 from apiforge.shop.roles import Scope
 
 
-class _Fields(TypedDict):
-    id: int
-    name: str
-    prefix: str
-    scopes: list[Scope]
-    created_at: datetime
-    last_used_at: datetime | None
-    expires_at: datetime | None
-    revoked_at: datetime | None
-
-
-def _fields(row: AnyRow) -> _Fields:
-    return {
-        "id": row.id,
-        "name": row.name,
-        "prefix": row.display_prefix,
-        "scopes": [Scope(scope) for scope in str(row.scopes).split()],
-        "created_at": row.created_at,
-        "last_used_at": row.last_used_at,
-        "expires_at": row.expires_at,
-        "revoked_at": row.revoked_at,
-    }
+def _read(row: AnyRow) -> ApiKeyRead:
+    return ApiKeyRead.model_construct(
+        id=row.id,
+        name=row.name,
+        prefix=row.display_prefix,
+        scopes=[Scope(scope) for scope in str(row.scopes).split()],
+        created_at=row.created_at,
+        last_used_at=row.last_used_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+    )
 
 
 class ApiKeyService:
@@ -88,11 +76,11 @@ class ApiKeyService:
             created_by=access.principal.row_id,
             expires_at=data.expires_at,
         )
-        return ApiKeyCreated.model_construct(**_fields(row), key=new.plaintext)
+        return ApiKeyCreated.model_construct(**_read(row).model_dump(), key=new.plaintext)
 
     async def list(self, access: TenantAccess) -> list[ApiKeyRead]:
         rows = await ApiKeyRepository(self.session, access.scope).all()
-        return [ApiKeyRead.model_construct(**_fields(row)) for row in rows]
+        return [_read(row) for row in rows]
 
     async def revoke(self, access: TenantAccess, row_id: int) -> None:
         """Revoke the key (idempotent); another organization's key is a 404."""
