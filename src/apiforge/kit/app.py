@@ -4,6 +4,7 @@ Not for: routes of a service (pass them in)."""
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
@@ -15,6 +16,7 @@ from apiforge.kit.db.migrations import Migrations
 from apiforge.kit.docs import install_docs
 from apiforge.kit.health import health_router
 from apiforge.kit.heap import freeze_startup_heap
+from apiforge.kit.idempotency import IdempotentReplay, answer_replay
 from apiforge.kit.identity import IdentityStoreFactory
 from apiforge.kit.identity.router import jwks_router
 from apiforge.kit.lifespan import build_lifespan
@@ -42,6 +44,7 @@ def create_app(
     body_limits: Mapping[str, int] | None = None,
     front_cache: FrontCache | None = None,
     identity_store: IdentityStoreFactory | None = None,
+    idempotency_keys: type[Any] | None = None,
 ) -> FastAPI:
     """A FastAPI app with the kit around the service's routers.
 
@@ -58,6 +61,8 @@ def create_app(
     - `identity_store`: `(Database) -> IdentityStore`, the service's answers about its users,
       API keys, tenant members and external identities (token revocation needs it); without
       one, tokens are checked by signature and claims alone.
+    - `idempotency_keys`: the service's mapped `IdempotencyKeyMixin` class, for the routes
+      that declare `Idempotent` (without it, they run as if no key was sent).
 
     Raises `StartupError` (one readable line) when a feature is on without its extra, or
     the signing keys cannot sign the configured algorithm.
@@ -85,6 +90,7 @@ def create_app(
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_problem_handlers(app)
+    app.add_exception_handler(IdempotentReplay, answer_replay)
     # Requests running now (filled by the telemetry middleware) and the front cache's counters,
     # read by the metrics sampler and the loop-lag monitor.
     in_flight: dict[int, Scope] = {}
@@ -139,6 +145,7 @@ def create_app(
             migrations=migrations,
             metrics=metrics,
             identity_store=identity_store,
+            idempotency_keys=idempotency_keys,
         ),
     )
     return app

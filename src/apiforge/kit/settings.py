@@ -171,6 +171,18 @@ class AuthSettings(BaseModel):
         return self
 
 
+class IdempotencySettings(BaseModel):
+    """`Idempotency-Key` on the routes that opt in (kit.idempotency). `required`: a request
+    without a key is 400 instead of running unprotected. `lease_seconds`: how long a claimed
+    key stays "in progress" before a request that died holding it can be retried.
+    `ttl_seconds`: how long a completed answer is replayed (`apiforge db prune` sweeps older
+    keys)."""
+
+    required: bool = False
+    lease_seconds: float = Field(default=60.0, gt=0, le=60)
+    ttl_seconds: int = Field(default=24 * 3600, ge=60, le=30 * 24 * 3600)
+
+
 class HealthSettings(BaseModel):
     """Readiness probes: each check gets this long before it counts as failed."""
 
@@ -302,6 +314,7 @@ class Settings(BaseSettings):
     db: DatabaseSettings = DatabaseSettings()
     redis: RedisSettings = RedisSettings()
     auth: AuthSettings = AuthSettings()
+    idempotency: IdempotencySettings = IdempotencySettings()
     health: HealthSettings = HealthSettings()
     cache: CacheSettings = CacheSettings()
     metrics: MetricsSettings = MetricsSettings()

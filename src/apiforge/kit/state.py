@@ -57,6 +57,8 @@ class AppConfig:
     migrations: "Migrations | None" = None
     metrics: "AppMetrics | None" = None
     identity_store: "IdentityStoreFactory | None" = None
+    # The service's mapped IdempotencyKeyMixin class (kit.idempotency), if it opts in.
+    idempotency_keys: type[Any] | None = None
 
 
 # typing.Callable, not collections.abc's: only typing's alias takes a docstring of its own.

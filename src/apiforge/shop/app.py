@@ -16,6 +16,7 @@ from apiforge.shop.catalog.router import router as catalog_router
 from apiforge.shop.dashboard.router import router as dashboard_router
 from apiforge.shop.identity import ShopIdentityStore
 from apiforge.shop.migrations import MIGRATIONS_DIR
+from apiforge.shop.models import IdempotencyKey
 from apiforge.shop.orders.router import router as orders_router
 from apiforge.shop.organizations.router import router as organizations_router
 from apiforge.shop.settings import ShopSettings
@@ -47,4 +48,5 @@ def create_shop_app(settings: ShopSettings | None = None) -> FastAPI:
         body_limits={IMPORT_PATH: settings.catalog.import_max_bytes},
         front_cache=catalog_front_cache(settings.catalog),
         identity_store=ShopIdentityStore,
+        idempotency_keys=IdempotencyKey,
     )

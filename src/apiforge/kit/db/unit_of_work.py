@@ -43,6 +43,11 @@ def commit_on_error(session: AsyncSession) -> None:
     session.info[_COMMIT_ON_ERROR] = True
 
 
+def commits_on_error(session: AsyncSession) -> bool:
+    """Whether `commit_on_error` was called on this session."""
+    return bool(session.info.get(_COMMIT_ON_ERROR))
+
+
 @asynccontextmanager
 async def unit_of_work(session: AsyncSession, stats: UnitOfWorkStats) -> AsyncIterator[None]:
     """Commit when the block ends, roll back when it raises; then the callbacks."""

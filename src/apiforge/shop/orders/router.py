@@ -5,6 +5,7 @@ import orjson
 from fastapi import APIRouter, Request, Response
 
 from apiforge.kit import (
+    Idempotent,
     Page,
     PageCursor,
     PathId,
@@ -41,11 +42,16 @@ def private_json(request: Request, payload: object) -> Response:
 @router.post(
     "/orders",
     status_code=201,
+    response_model=OrderRead,
     summary="Place an order of my own",
-    responses=problem_responses(401, 403, 404, 409, 422),
+    responses=problem_responses(400, 401, 403, 404, 409, 422),
 )
-async def place_order(body: OrderCreate, owner: OwnOrders, orders: OrderWrites) -> OrderRead:
-    return await orders.place(owner, body)
+async def place_order(
+    body: OrderCreate, owner: OwnOrders, orders: OrderWrites, idempotency: Idempotent
+) -> Response:
+    """With an `Idempotency-Key` header, a retry gets the first answer replayed (marked
+    `Idempotent-Replayed: true`) instead of placing a second order."""
+    return await idempotency.respond(201, await orders.place(owner, body))
 
 
 @router.get(
@@ -103,13 +109,15 @@ async def list_organization_orders(
 @router.post(
     "/organizations/{org_id}/orders",
     status_code=201,
+    response_model=OrderRead,
     summary="Place an order for the organization (buyers and above, or orders:write keys)",
-    responses=problem_responses(401, 403, 404, 409, 422),
+    responses=problem_responses(400, 401, 403, 404, 409, 422),
 )
 async def place_organization_order(
-    body: OrderCreate, access: OrgOrdersBuyer, orders: OrderWrites
-) -> OrderRead:
-    return await orders.place(organization_orders(access), body)
+    body: OrderCreate, access: OrgOrdersBuyer, orders: OrderWrites, idempotency: Idempotent
+) -> Response:
+    """Takes an `Idempotency-Key` header, as placing a personal order does."""
+    return await idempotency.respond(201, await orders.place(organization_orders(access), body))
 
 
 @router.get(
