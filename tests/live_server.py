@@ -92,16 +92,37 @@ def live_shop_server(
     database_url: str, *, workers: int = 1, env: dict[str, str] | None = None
 ) -> Iterator[str]:
     """Migrate and seed `database_url`, serve the shop on it, yield the base URL."""
-    full_env = {
+    seed_shop_database(database_url, env)
+    with shop_process(database_url, workers=workers, env=env) as (_, base_url):
+        yield base_url
+
+
+def seed_shop_database(database_url: str, env: dict[str, str] | None = None) -> None:
+    """Migrate `database_url` and add the two users (PASSWORD) and a small catalog."""
+    subprocess.run(  # noqa: S603  # our own interpreter and script
+        [sys.executable, "-c", SEED_SCRIPT],
+        env=_server_env(database_url, env),
+        check=True,
+        timeout=120,
+    )
+
+
+def _server_env(database_url: str, env: dict[str, str] | None) -> dict[str, str]:
+    return {
         **os.environ,
         "APIFORGE_ENVIRONMENT": "test",
         "APIFORGE_DATABASE_URL": database_url,
         "APIFORGE_LOG_LEVEL": "ERROR",
         **(env or {}),
     }
-    subprocess.run(  # noqa: S603  # our own interpreter and script
-        [sys.executable, "-c", SEED_SCRIPT], env=full_env, check=True, timeout=120
-    )
+
+
+@contextmanager
+def shop_process(
+    database_url: str, *, workers: int = 1, env: dict[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """Serve the shop on an already prepared `database_url`; yield the process and base URL
+    (the process may be killed inside the block)."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     command = [
@@ -118,10 +139,13 @@ def live_shop_server(
         "--log-level",
         "warning",
     ]
-    process = subprocess.Popen(command, env=full_env, cwd=Path(__file__).parent)  # noqa: S603
+    process = subprocess.Popen(  # noqa: S603  # our own interpreter
+        command, env=_server_env(database_url, env), cwd=Path(__file__).parent
+    )
     try:
         wait_ready(base_url, process)
-        yield base_url
+        yield process, base_url
     finally:
-        process.terminate()
+        if process.poll() is None:
+            process.terminate()
         process.wait(timeout=15)
