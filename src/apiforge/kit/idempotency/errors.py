@@ -5,7 +5,7 @@ from apiforge.kit.errors import AppError, ConflictError, ValidationFailedError
 
 class IdempotencyKeyInvalidError(AppError):
     """400 `idempotency.key_invalid`: a key that is empty, longer than 255 characters or
-    not printable ASCII; or, when keys are required, a missing one (`idempotency.key_missing`)."""
+    not printable ASCII."""
 
     status = 400
     code = "idempotency.key_invalid"
@@ -13,6 +13,9 @@ class IdempotencyKeyInvalidError(AppError):
 
 
 class IdempotencyKeyMissingError(IdempotencyKeyInvalidError):
+    """400 `idempotency.key_missing`: no key on a route that needs one
+    (`settings.idempotency.required`)."""
+
     code = "idempotency.key_missing"
 
 
