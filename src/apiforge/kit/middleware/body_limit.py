@@ -1,7 +1,13 @@
 """Refuses request bodies above a byte limit with 413, by declared length or while streaming,
 before the handler reads them; exact paths may be given a larger (or smaller) allowance, such as
-a bulk import. Not for: limits on parsed content (row counts, field sizes: the route's schema)."""
+a bulk import. The client gets to read the 413: the rest of the body is read and discarded
+first, for a bounded time and size (nginx's lingering close), since closing a socket with
+unread data makes the kernel send a reset, which most clients report instead of the answer.
+A client that sent `Expect: 100-continue` gets the 413 before it sends the body. Not for:
+limits on parsed content (row counts, field sizes: the route's schema)."""
 
+import asyncio
+import time
 from collections.abc import Mapping
 
 from starlette.exceptions import HTTPException
@@ -10,16 +16,56 @@ from apiforge.kit.asgi import ASGIApp, Message, Receive, Scope, Send
 from apiforge.kit.errors import PayloadTooLargeError
 from apiforge.kit.problems import send_problem
 
+# What is drained before answering at most: past either bound the connection is closed as it is.
+DRAIN_MAX_BYTES = 256 * 1024 * 1024
+DRAIN_MAX_SECONDS = 5.0
+
+
+async def drain(receive: Receive, *, max_bytes: int, max_seconds: float) -> bool:
+    """Read and discard the rest of the request body; True once it has all arrived, False
+    when a bound was hit or the client went away."""
+    deadline = time.monotonic() + max_seconds
+    discarded = 0
+    while discarded <= max_bytes:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        try:
+            message = await asyncio.wait_for(receive(), remaining)
+        except TimeoutError:
+            return False
+        if message["type"] != "http.request":
+            return False
+        discarded += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return True
+    return False
+
+
+def _expects_continue(scope: Scope) -> bool:
+    return any(
+        name == b"expect" and value.lower() == b"100-continue" for name, value in scope["headers"]
+    )
+
 
 class BodyLimitMiddleware:
-    """`max_bytes` applies to every path except those in `overrides` (exact path -> limit)."""
+    """`max_bytes` applies to every path except those in `overrides` (exact path -> limit);
+    `drain_bytes` and `drain_seconds` bound the lingering read before a 413."""
 
     def __init__(
-        self, app: ASGIApp, *, max_bytes: int, overrides: Mapping[str, int] | None = None
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        overrides: Mapping[str, int] | None = None,
+        drain_bytes: int = DRAIN_MAX_BYTES,
+        drain_seconds: float = DRAIN_MAX_SECONDS,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.overrides = dict(overrides or {})
+        self.drain_bytes = drain_bytes
+        self.drain_seconds = drain_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -28,6 +74,9 @@ class BodyLimitMiddleware:
         max_bytes = self.overrides.get(scope["path"], self.max_bytes)
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > max_bytes:
+                # Reading would make the server send "100 Continue": answer before it.
+                if not _expects_continue(scope):
+                    await self._drain(receive)
                 await self._refuse(send, max_bytes)
                 return
         received = 0
@@ -38,12 +87,19 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > max_bytes:
+                    if message.get("more_body", False):
+                        await self._drain(receive)
                     # An HTTPException passes through FastAPI's body parsing unchanged
                     # (any other exception there becomes a 400).
-                    raise HTTPException(413, f"The body exceeds {max_bytes} bytes.")
+                    raise HTTPException(
+                        413, f"The body exceeds {max_bytes} bytes.", headers={"Connection": "close"}
+                    )
             return message
 
         await self.app(scope, limited_receive, send)
+
+    async def _drain(self, receive: Receive) -> None:
+        await drain(receive, max_bytes=self.drain_bytes, max_seconds=self.drain_seconds)
 
     async def _refuse(self, send: Send, max_bytes: int) -> None:
         await send_problem(
