@@ -310,6 +310,10 @@ class Settings(BaseSettings):
     # None: docs on outside production. Production serves them only when set to true.
     expose_docs: bool | None = None
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # Header lines (names and values together) and the URL (path and query): larger is 431 /
+    # 414 before anything parses them.
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024)
+    max_url_bytes: int = Field(default=8 * 1024, ge=256)
 
     db: DatabaseSettings = DatabaseSettings()
     redis: RedisSettings = RedisSettings()

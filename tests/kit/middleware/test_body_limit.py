@@ -119,3 +119,30 @@ async def test_bodies_under_the_limit_pass(client: httpx.AsyncClient) -> None:
     streamed = await client.post("/upload", content=_chunks(LIMIT))
     assert streamed.status_code == 200
     assert streamed.json() == {"size": LIMIT}
+
+
+async def test_a_url_over_its_bound_is_414(client: httpx.AsyncClient) -> None:
+    response = await client.get("/notes?q=" + "a" * 9000)
+    assert response.status_code == 414
+    assert response.headers["content-type"] == PROBLEM_CONTENT_TYPE
+    assert response.json()["code"] == "request.uri_too_long"
+    assert (await client.get("/notes?q=" + "a" * 7000)).status_code == 405  # through, to routing
+
+
+async def test_headers_over_their_bound_are_431(client: httpx.AsyncClient) -> None:
+    big = {f"x-filler-{i}": "b" * 1000 for i in range(17)}
+    response = await client.post("/notes", json={"text": "hi"}, headers=big)
+    assert response.status_code == 431
+    assert response.json()["code"] == "request.headers_too_large"
+    fine = {f"x-filler-{i}": "b" * 1000 for i in range(14)}
+    assert (await client.post("/notes", json={"text": "hi"}, headers=fine)).status_code == 200
+
+
+@pytest.mark.parametrize("depth", [1_000, 100_000, 500_000])
+async def test_deeply_nested_json_is_refused_cheaply(sqlite_url: str, depth: int) -> None:
+    """Nesting within the default body limit (1 MiB): the stdlib parser stops at its
+    recursion limit, so a 4xx, never a 500 (nor a worker stuck walking the nesting)."""
+    body = b'{"text": ' + b"[" * depth + b"]" * depth + b"}"
+    async with serve(kit_app(sqlite_url, router)) as client:
+        response = await client.post("/notes", content=body, headers=JSON)
+    assert response.status_code in (400, 422), response.text

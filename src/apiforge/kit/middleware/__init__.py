@@ -9,7 +9,7 @@ kit.tracing's layer outside all of these, so its server span covers them):
 3a. ProfilingMiddleware (when `settings.profiling_enabled`): answers an admin's flagged
    request with its profile; outside the error boundary, so a failing request's comes back too.
 4. ErrorBoundaryMiddleware: an unhandled exception becomes a 500 carrying that ID.
-5. BodyLimitMiddleware: refuses oversized bodies before any parsing.
+5. BodyLimitMiddleware: refuses oversized URLs, headers and bodies before any parsing.
 6. FrontCacheMiddleware (when the service names GET prefixes): serves cached answers before
    routing; outside GZip, so a hit is sent as stored.
 7. GZipMiddleware: innermost, so it sees exactly what the app sent (its streaming included)
@@ -56,7 +56,11 @@ def install_middleware(
             stats=front_stats,
         )
     app.add_middleware(
-        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, overrides=body_limits
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        overrides=body_limits,
+        max_header_bytes=settings.max_header_bytes,
+        max_url_bytes=settings.max_url_bytes,
     )
     app.add_middleware(ErrorBoundaryMiddleware)
     if settings.profiling_enabled:

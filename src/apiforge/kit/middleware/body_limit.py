@@ -1,5 +1,6 @@
-"""Refuses request bodies above a byte limit with 413, by declared length or while streaming,
-before the handler reads them; exact paths may be given a larger (or smaller) allowance, such as
+"""Refuses requests too large to handle before anything parses them: a URL over its bound
+(414), header lines over theirs (431), and bodies above a byte limit (413), by declared length
+or while streaming; exact paths may be given a larger (or smaller) allowance, such as
 a bulk import. The client gets to read the 413: the rest of the body is read and discarded
 first, for a bounded time and size (nginx's lingering close), since closing a socket with
 unread data makes the kernel send a reset, which most clients report instead of the answer.
@@ -50,7 +51,8 @@ def _expects_continue(scope: Scope) -> bool:
 
 class BodyLimitMiddleware:
     """`max_bytes` applies to every path except those in `overrides` (exact path -> limit);
-    `drain_bytes` and `drain_seconds` bound the lingering read before a 413."""
+    `max_header_bytes` bounds the header lines (names and values), `max_url_bytes` the path
+    and query; `drain_bytes` and `drain_seconds` bound the lingering read before a 413."""
 
     def __init__(
         self,
@@ -58,12 +60,16 @@ class BodyLimitMiddleware:
         *,
         max_bytes: int,
         overrides: Mapping[str, int] | None = None,
+        max_header_bytes: int = 16 * 1024,
+        max_url_bytes: int = 8 * 1024,
         drain_bytes: int = DRAIN_MAX_BYTES,
         drain_seconds: float = DRAIN_MAX_SECONDS,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.overrides = dict(overrides or {})
+        self.max_header_bytes = max_header_bytes
+        self.max_url_bytes = max_url_bytes
         self.drain_bytes = drain_bytes
         self.drain_seconds = drain_seconds
 
@@ -72,13 +78,13 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         max_bytes = self.overrides.get(scope["path"], self.max_bytes)
-        for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > max_bytes:
-                # Reading would make the server send "100 Continue": answer before it.
-                if not _expects_continue(scope):
-                    await self._drain(receive)
-                await self._refuse(send, max_bytes)
-                return
+        refusal = self._check_head(scope, max_bytes)
+        if refusal is not None:
+            # Reading would make the server send "100 Continue": answer before it.
+            if refusal[0] == 413 and not _expects_continue(scope):
+                await self._drain(receive)
+            await self._refuse(send, *refusal)
+            return
         received = 0
 
         async def limited_receive() -> Message:
@@ -91,21 +97,36 @@ class BodyLimitMiddleware:
                         await self._drain(receive)
                     # An HTTPException passes through FastAPI's body parsing unchanged
                     # (any other exception there becomes a 400).
-                    raise HTTPException(
-                        413, f"The body exceeds {max_bytes} bytes.", headers={"Connection": "close"}
-                    )
+                    raise HTTPException(413, _too_large(max_bytes), headers={"Connection": "close"})
             return message
 
         await self.app(scope, limited_receive, send)
 
+    def _check_head(self, scope: Scope, max_bytes: int) -> tuple[int, str, str] | None:
+        """(status, code, detail) of what the URL and headers alone refuse, or None."""
+        path: bytes = scope.get("raw_path") or scope["path"].encode()
+        if len(path) + len(scope["query_string"]) > self.max_url_bytes:
+            return 414, "request.uri_too_long", "The URL is too long."
+        header_bytes, declared = 0, 0
+        for name, value in scope["headers"]:
+            header_bytes += len(name) + len(value)
+            if name == b"content-length" and value.isdigit():
+                declared = int(value)
+        if header_bytes > self.max_header_bytes:
+            detail = f"The request's headers exceed {self.max_header_bytes} bytes."
+            return 431, "request.headers_too_large", detail
+        if declared > max_bytes:
+            return 413, PayloadTooLargeError.code, _too_large(max_bytes)
+        return None
+
     async def _drain(self, receive: Receive) -> None:
         await drain(receive, max_bytes=self.drain_bytes, max_seconds=self.drain_seconds)
 
-    async def _refuse(self, send: Send, max_bytes: int) -> None:
+    async def _refuse(self, send: Send, status: int, code: str, detail: str) -> None:
         await send_problem(
-            send,
-            status=413,
-            code=PayloadTooLargeError.code,
-            detail=f"The body exceeds {max_bytes} bytes.",
-            headers=[(b"connection", b"close")],
+            send, status=status, code=code, detail=detail, headers=[(b"connection", b"close")]
         )
+
+
+def _too_large(max_bytes: int) -> str:
+    return f"The body exceeds {max_bytes} bytes."
