@@ -103,6 +103,7 @@ from apiforge.kit.serving import ServeOptions, prepare_metrics_dir, serve_factor
 from apiforge.kit.settings import (
     AuthSettings,
     CacheSettings,
+    CorsSettings,
     DatabaseSettings,
     Environment,
     ExternalIssuerSettings,
@@ -148,6 +149,7 @@ __all__ = [
     "CacheSettings",
     "CacheStats",
     "ConflictError",
+    "CorsSettings",
     "CreatedAt",
     "CurrentPrincipal",
     "Database",

@@ -183,6 +183,21 @@ class IdempotencySettings(BaseModel):
     ttl_seconds: int = Field(default=24 * 3600, ge=60, le=30 * 24 * 3600)
 
 
+class CorsSettings(BaseModel):
+    """Cross-origin requests from browsers: none allowed unless origins are listed here
+    (exact origins, `https://app.example.com`; `*` only without credentials)."""
+
+    allow_origins: list[str] = Field(default_factory=list)
+    allow_credentials: bool = False
+    max_age_seconds: int = Field(default=600, ge=0, le=86400)
+
+    @model_validator(mode="after")
+    def _no_wildcard_with_credentials(self) -> Self:
+        if self.allow_credentials and "*" in self.allow_origins:
+            raise ValueError("cors: credentials need explicit origins, not *")
+        return self
+
+
 class HealthSettings(BaseModel):
     """Readiness probes: each check gets this long before it counts as failed."""
 
@@ -314,10 +329,14 @@ class Settings(BaseSettings):
     # 414 before anything parses them.
     max_header_bytes: int = Field(default=16 * 1024, ge=1024)
     max_url_bytes: int = Field(default=8 * 1024, ge=256)
+    # The Host names the service answers to (`api.example.com`, `*.example.com`); empty:
+    # any (a deployment behind a proxy that checks them). Others get 400.
+    trusted_hosts: list[str] = Field(default_factory=list)
 
     db: DatabaseSettings = DatabaseSettings()
     redis: RedisSettings = RedisSettings()
     auth: AuthSettings = AuthSettings()
+    cors: CorsSettings = CorsSettings()
     idempotency: IdempotencySettings = IdempotencySettings()
     health: HealthSettings = HealthSettings()
     cache: CacheSettings = CacheSettings()

@@ -5,6 +5,9 @@ kit.tracing's layer outside all of these, so its server span covers them):
 1. RequestIDMiddleware: every later layer, log line and error answer sees the ID.
 2. RequestTelemetryMiddleware: times the request once for the access log and the metrics;
    outside everything that can answer (errors, limits, cache hits), so each answer is counted.
+2a. TrustedHostMiddleware (when `settings.trusted_hosts` names any): refuses other hosts.
+2b. CORSMiddleware (Starlette's, when `settings.cors.allow_origins` names any): answers
+   preflights, and its headers reach every answer, errors included.
 3. SecurityHeadersMiddleware: outside the error boundary, so 500s carry the headers too.
 3a. ProfilingMiddleware (when `settings.profiling_enabled`): answers an admin's flagged
    request with its profile; outside the error boundary, so a failing request's comes back too.
@@ -20,6 +23,7 @@ kit.tracing's layer outside all of these, so its server span covers them):
 from collections.abc import Mapping, Sequence
 
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
 from apiforge.kit.asgi import Scope
 from apiforge.kit.cache.front import FrontCache, FrontCacheMiddleware
@@ -31,7 +35,21 @@ from apiforge.kit.middleware.profiling import ProfilingMiddleware
 from apiforge.kit.middleware.request_id import RequestIDMiddleware
 from apiforge.kit.middleware.security_headers import SecurityHeadersMiddleware
 from apiforge.kit.middleware.telemetry import RequestObserver, RequestTelemetryMiddleware
+from apiforge.kit.middleware.trusted_host import TrustedHostMiddleware
 from apiforge.kit.settings import Environment, Settings
+
+# The docs pages and their assets (kit.docs): they get the docs' Content-Security-Policy.
+DOCS_PREFIXES = ("/docs", "/redoc")
+# What a browser client may send and read across origins.
+CORS_REQUEST_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "X-API-Key",
+    "Idempotency-Key",
+    "X-Request-ID",
+    "If-None-Match",
+]
+CORS_EXPOSED_HEADERS = ["X-Request-ID", "ETag", "Retry-After", "Idempotent-Replayed"]
 
 
 def install_middleware(
@@ -66,8 +84,22 @@ def install_middleware(
     if settings.profiling_enabled:
         app.add_middleware(ProfilingMiddleware, admin_role=settings.profiling.admin_role)
     app.add_middleware(
-        SecurityHeadersMiddleware, hsts=settings.environment is Environment.PRODUCTION
+        SecurityHeadersMiddleware,
+        hsts=settings.environment is Environment.PRODUCTION,
+        docs_prefixes=DOCS_PREFIXES if settings.docs_enabled else (),
     )
+    if settings.cors.allow_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors.allow_origins,
+            allow_credentials=settings.cors.allow_credentials,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=CORS_REQUEST_HEADERS,
+            expose_headers=CORS_EXPOSED_HEADERS,
+            max_age=settings.cors.max_age_seconds,
+        )
+    if settings.trusted_hosts:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
     if observers:
         app.add_middleware(RequestTelemetryMiddleware, observers=observers, in_flight=in_flight)
     app.add_middleware(RequestIDMiddleware)
@@ -81,5 +113,6 @@ __all__ = [
     "RequestIDMiddleware",
     "RequestTelemetryMiddleware",
     "SecurityHeadersMiddleware",
+    "TrustedHostMiddleware",
     "install_middleware",
 ]
