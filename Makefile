@@ -1,7 +1,7 @@
 # apiforge. Needs only python3 >= 3.11 (and, for `make test`, PostgreSQL and Redis: running, or
 # their Debian packages, which `apiforge services` starts or installs).
 #   make run [PORT=8001]   serve the shop on SQLite in development mode, with demo data
-#   make test              format check, lint, types, import contracts, the docs, then the tests
+#   make test              format check, lint, types, import contracts, the docs, the audit, then the tests
 #   make docs              the guide (docs/, mkdocs.yml) built strict into build/docs/
 #   make bench             the shop against the bare FastAPI baseline (BENCHMARKS.md)
 SHELL := bash
@@ -23,13 +23,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SERVICES_ENV := .services/env
 
-.PHONY: help install lock run services tools test lint docs fmt clean bench
+.PHONY: help install lock run services tools test lint docs audit fmt clean bench
 
 help:
 	@echo "make run [PORT=8000]  serve the shop with demo data at http://127.0.0.1:\$$PORT"
 	@echo "make test             every check CI runs (starts PostgreSQL/Redis if needed)"
 	@echo "make lint | fmt       checks only | format and fix"
 	@echo "make docs             build the guide into build/docs/ (open build/docs/index.html)"
+	@echo "make audit            known vulnerabilities in requirements.lock (pip-audit)"
 	@echo "make install          create/update .venv from requirements.lock"
 	@echo "make lock             re-resolve requirements.lock from pyproject.toml"
 	@echo "make services         make sure PostgreSQL and Redis answer for the tests"
@@ -84,9 +85,18 @@ lint: install
 docs: install
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
+# Fails on a known vulnerability; an unreachable vulnerability service is a loud warning only
+# (scripts/audit.sh says why).
+audit: install
+	@bash scripts/audit.sh
+
+# The audit (~20 s of network waits) runs beside the tests; its verdict counts as much.
+AUDIT_LOG := .audit.log
 test: install services tools lint docs
-	@set -a && source $(SERVICES_ENV) && set +a && \
-	$(BIN)/pytest -n $(PYTEST_WORKERS) $(COV) $(PYTEST_ARGS)
+	@bash scripts/audit.sh > $(AUDIT_LOG) 2>&1 & audit=$$!; \
+	set -a && source $(SERVICES_ENV) && set +a && \
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(COV) $(PYTEST_ARGS); \
+	if wait $$audit; then cat $(AUDIT_LOG); else cat $(AUDIT_LOG); exit 1; fi
 
 # wrk via scripts/tools.sh (Debian package when missing); then every scenario in bench/scenarios
 # against PostgreSQL and Redis from `apiforge services`. Results land in bench/runs/ (ignored by
