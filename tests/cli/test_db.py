@@ -32,8 +32,29 @@ def test_upgrade_and_seed_twice_change_nothing_the_second_time(
         counts.append(_counts(tmp_path / "cli.db"))
     assert counts == [(12, 200, 2), (12, 200, 2)]
     assert "12 new categories, 200 new products (200 in all), 2 new users" in outputs[0]
+    assert "1 new organizations" in outputs[0]
     assert "0 new categories, 0 new products (200 in all), 0 new users" in outputs[1]
     assert "admin@example.com / apiforge-demo" in outputs[1]
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_prune_deletes_expired_idempotency_keys_only(tmp_path: Path, sqlite_url: str) -> None:
+    env = {"APIFORGE_ENVIRONMENT": "development", "APIFORGE_DATABASE_URL": sqlite_url}
+    assert invoke(["db", "upgrade"], env)[0] == 0
+    with sqlite3.connect(tmp_path / "cli.db") as conn:
+        conn.executemany(
+            "INSERT INTO idempotency_keys (scope, key, fingerprint, state, owner, locked_until, "
+            "expires_at) VALUES ('1', ?, '', 'completed', 'o', ?, ?)",
+            [
+                ("old", "2020-01-01 00:00:00", "2020-01-02 00:00:00"),
+                ("new", "2020-01-01 00:00:00", "2999-01-01 00:00:00"),
+            ],
+        )
+    code, out, err = invoke(["db", "prune"], env)
+    assert (code, err) == (0, "")
+    assert out.startswith("Pruned 1 expired Idempotency-Key answers")
+    with sqlite3.connect(tmp_path / "cli.db") as conn:
+        assert conn.execute("SELECT key FROM idempotency_keys").fetchall() == [("new",)]
 
 
 @pytest.mark.usefixtures("clean_env")

@@ -139,6 +139,34 @@ def current(app: AppOption = DEFAULT_APP, migrations: MigrationsOption = None) -
 
 
 @db_app.command()
+def prune(app: AppOption = DEFAULT_APP) -> None:
+    """Delete what has expired: the service's Idempotency-Key answers past their TTL (run it
+    daily, from cron or a scheduled job)."""
+    from apiforge.kit import Database, IdempotencyStore
+
+    config = load_config(app)
+    settings, model = config.settings, config.idempotency_keys
+    if model is None:
+        typer.echo(f"{app} keeps no Idempotency-Key answers: nothing to prune.")
+        return
+
+    async def work() -> int:
+        database = Database.from_url(settings.database_url, settings.db, name=settings.service_name)
+        try:
+            store = IdempotencyStore(
+                model,
+                lease_seconds=settings.idempotency.lease_seconds,
+                ttl_seconds=settings.idempotency.ttl_seconds,
+            )
+            return await store.prune(database)
+        finally:
+            await database.dispose()
+
+    pruned = _run(settings, work(), hint="; is it migrated (apiforge db upgrade)?")
+    typer.echo(f"Pruned {pruned} expired Idempotency-Key answers from {_where(settings)}.")
+
+
+@db_app.command()
 def seed(
     products: Annotated[
         int | None,
