@@ -15,6 +15,8 @@ from apiforge.kit.identity.issuers import ExternalIssuers
 from tests.kit.identity.jwks_server import (
     Answer,
     IdentityProvider,
+    closed_url,
+    hanging_url,
     issuer_settings,
     verify,
 )
@@ -111,6 +113,38 @@ async def _unavailable(issuers: ExternalIssuers, token: str) -> float:
     assert refused.value.code == "auth.issuer_unavailable"
     assert refused.value.status == 401
     return time.monotonic() - started
+
+
+async def test_an_issuer_that_is_down(idp: IdentityProvider, http: httpx.AsyncClient) -> None:
+    kid = idp.add_key("RS256")
+    issuers = external(http, idp, jwks_url=closed_url())
+    assert await _unavailable(issuers, idp.token(kid)) < PROMPTLY
+    # Within the interval no new fetch, and the answer stays the clear one.
+    assert await _unavailable(issuers, idp.token(kid)) < PROMPTLY
+
+
+async def test_an_issuer_that_accepts_and_never_answers(
+    idp: IdentityProvider, http: httpx.AsyncClient
+) -> None:
+    kid = idp.add_key("RS256")
+    with hanging_url() as url:
+        issuers = external(http, idp, jwks_url=url)
+        elapsed = await _unavailable(issuers, idp.token(kid))
+        assert TIMEOUT * 0.9 <= elapsed < PROMPTLY
+        assert await _unavailable(issuers, idp.token(kid)) < TIMEOUT  # no second wait
+
+
+async def test_keys_already_fetched_outlive_an_outage(
+    idp: IdentityProvider, http: httpx.AsyncClient
+) -> None:
+    kid = idp.add_key("ES256")
+    issuers = external(http, idp, interval=0)
+    await verify(issuers, idp.token(kid))
+    idp.answer(Answer(status=503))
+    new = idp.add_key("ES256", publish=False)
+    # The issuer is down: a new kid cannot be checked (a clear 401), the known one still is.
+    await _unavailable(issuers, idp.token(new))
+    assert (await verify(issuers, idp.token(kid, sub="still")))["sub"] == "still"
 
 
 @pytest.mark.parametrize(

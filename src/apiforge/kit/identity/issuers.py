@@ -43,6 +43,10 @@ class IssuerKeys:
         self._timeout = settings.jwks_timeout_seconds
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at: float | None = None
+        # Whether the last fetch failed: until the next one, a kid we do not know may well be
+        # genuine, so the answer is "issuer unavailable", not "invalid token" (which would
+        # send a client with a good token to sign in again).
+        self._failed = False
         self._lock = asyncio.Lock()
 
     async def key_for(self, kid: str) -> jwt.PyJWK:
@@ -54,15 +58,20 @@ class IssuerKeys:
             if found is None and self._may_refresh():
                 await self._refresh()
                 found = self._keys.get(kid)
-        if found is None:
-            raise InvalidTokenError("unknown external kid")
-        return found
+        if found is not None:
+            return found
+        if self._failed:
+            raise IssuerUnavailableError(
+                "The token's issuer could not be reached to verify it; try again later."
+            )
+        raise InvalidTokenError("unknown external kid")
 
     def _may_refresh(self) -> bool:
         fetched = self._fetched_at
         return fetched is None or time.monotonic() - fetched >= self._min_refresh
 
     async def _refresh(self) -> None:
+        """Fetch the JWKS; on failure keep the keys we have (retried after the interval)."""
         url = self.issuer.keys_url
         try:
             response = await self._client.get(url, timeout=self._timeout)
@@ -70,14 +79,11 @@ class IssuerKeys:
             keys = _parse_jwks(response.json(), self.issuer.algorithms)
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
             logger.warning("JWKS of %s unavailable: %s: %s", url, type(exc).__name__, exc)
-            if not self._keys:
-                raise IssuerUnavailableError(
-                    "The token's issuer could not be reached to verify it; try again later."
-                ) from exc
-            return  # keep the keys we have; retried after the interval
+            self._failed = True
+            return
         finally:
             self._fetched_at = time.monotonic()
-        self._keys = keys
+        self._keys, self._failed = keys, False
 
 
 def _parse_jwks(document: Any, algorithms: Sequence[str]) -> dict[str, jwt.PyJWK]:
