@@ -157,6 +157,7 @@ async def test_keys_already_fetched_outlive_an_outage(
         Answer(raw=b"[1, 2]"),
         Answer(raw=b'{"no": "keys"}'),
         Answer(raw=b'{"keys": 5}'),
+        Answer(raw=b'{"keys": {"a": 1}}'),
         Answer(raw=b"\xff\xfe"),
     ],
     ids=lambda answer: f"{answer.status} {answer.raw!r}",
@@ -167,3 +168,12 @@ async def test_an_answer_that_is_no_jwks(
     kid = idp.add_key("RS256")
     idp.answer(answer)
     assert await _unavailable(external(http, idp), idp.token(kid)) < PROMPTLY
+
+
+async def test_junk_beside_a_good_key_is_skipped(
+    idp: IdentityProvider, http: httpx.AsyncClient
+) -> None:
+    kid = idp.add_key("EdDSA")
+    junk: list[object] = [1, "two", None, [], {"kid": 3}, {"kid": "x", "kty": "RSA", "n": 1}]
+    idp.answer(Answer({"keys": [*junk, idp.public_jwk(kid), {"kid": "y", "use": "enc"}]}))
+    assert (await verify(external(http, idp), idp.token(kid, sub="kept")))["sub"] == "kept"

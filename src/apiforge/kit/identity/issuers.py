@@ -77,7 +77,7 @@ class IssuerKeys:
             response = await self._client.get(url, timeout=self._timeout)
             response.raise_for_status()
             keys = _parse_jwks(response.json(), self.issuer.algorithms)
-        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+        except (httpx.HTTPError, ValueError) as exc:
             logger.warning("JWKS of %s unavailable: %s: %s", url, type(exc).__name__, exc)
             self._failed = True
             return
@@ -87,8 +87,15 @@ class IssuerKeys:
 
 
 def _parse_jwks(document: Any, algorithms: Sequence[str]) -> dict[str, jwt.PyJWK]:
+    """The usable keys of a JWK Set; `ValueError` for an answer that is not one (any JSON
+    may come back: an error page's, a proxy's)."""
+    entries = document.get("keys") if isinstance(document, dict) else None
+    if not isinstance(entries, list):
+        raise ValueError("not a JWK Set: no list of keys")
     keys: dict[str, jwt.PyJWK] = {}
-    for entry in document["keys"]:
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
         kid, alg = entry.get("kid"), entry.get("alg")
         if not isinstance(kid, str) or entry.get("use", "sig") != "sig":
             continue
