@@ -147,6 +147,21 @@ async def test_keys_already_fetched_outlive_an_outage(
     assert (await verify(issuers, idp.token(kid, sub="still")))["sub"] == "still"
 
 
+@pytest.mark.parametrize("interval", [60.0, 0.0])
+async def test_concurrent_requests_to_a_hanging_issuer_wait_once(
+    idp: IdentityProvider, http: httpx.AsyncClient, interval: float
+) -> None:
+    """They queue for the one fetch; those that waited through it take its outcome rather
+    than each waiting for a fetch of their own (8 in a row would be 8 timeouts)."""
+    kid = idp.add_key("RS256")
+    with hanging_url() as url:
+        issuers = external(http, idp, jwks_url=url, interval=interval)
+        started = time.monotonic()
+        await asyncio.gather(*(_unavailable(issuers, idp.token(kid)) for _ in range(8)))
+        elapsed = time.monotonic() - started
+    assert elapsed < TIMEOUT * 4, elapsed
+
+
 @pytest.mark.parametrize(
     "answer",
     [

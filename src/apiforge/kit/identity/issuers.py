@@ -47,15 +47,20 @@ class IssuerKeys:
         # genuine, so the answer is "issuer unavailable", not "invalid token" (which would
         # send a client with a good token to sign in again).
         self._failed = False
+        # Fetches started so far: a request that queued behind a fetch takes its outcome
+        # instead of fetching again (with no interval, N requests to a hanging issuer would
+        # otherwise wait N timeouts in a row).
+        self._fetches = 0
         self._lock = asyncio.Lock()
 
     async def key_for(self, kid: str) -> jwt.PyJWK:
         found = self._keys.get(kid)
         if found is not None:
             return found
+        fetches = self._fetches
         async with self._lock:
             found = self._keys.get(kid)
-            if found is None and self._may_refresh():
+            if found is None and fetches == self._fetches and self._may_refresh():
                 await self._refresh()
                 found = self._keys.get(kid)
         if found is not None:
@@ -73,6 +78,7 @@ class IssuerKeys:
     async def _refresh(self) -> None:
         """Fetch the JWKS; on failure keep the keys we have (retried after the interval)."""
         url = self.issuer.keys_url
+        self._fetches += 1
         try:
             response = await self._client.get(url, timeout=self._timeout)
             response.raise_for_status()
