@@ -209,6 +209,7 @@ async def test_a_crit_header_is_not_taken_for_an_external_token(
         ([], "customer"),
         (None, "customer"),
         ({"admin": True}, "customer"),  # an object: no roles named
+        ([{"name": "admin"}, ["admin"], 7, "support"], "support"),  # odd items skipped
     ],
     ids=repr,
 )

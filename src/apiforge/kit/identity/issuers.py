@@ -175,5 +175,8 @@ def role_from(issuer: ExternalIssuerSettings, claims: dict[str, Any]) -> str:
     """The first of the issuer's `roles` named by its roles claim (a list or a space-separated
     string), else its `default_role`."""
     raw = claims.get(issuer.roles_claim)
-    named = set(raw.split() if isinstance(raw, str) else raw if isinstance(raw, list) else ())
+    items = raw.split() if isinstance(raw, str) else raw if isinstance(raw, list) else []
+    # Only strings: an issuer's claim may hold objects (unhashable), and a signed token must
+    # not turn into a 500.
+    named = {item for item in items if isinstance(item, str)}
     return next((role for role in issuer.roles if role in named), issuer.default_role)
