@@ -18,6 +18,7 @@ from tests.kit.identity.jwks_server import (
     closed_url,
     hanging_url,
     issuer_settings,
+    trickling_url,
     verify,
 )
 
@@ -145,6 +146,17 @@ async def test_keys_already_fetched_outlive_an_outage(
     # The issuer is down: a new kid cannot be checked (a clear 401), the known one still is.
     await _unavailable(issuers, idp.token(new))
     assert (await verify(issuers, idp.token(kid, sub="still")))["sub"] == "still"
+
+
+async def test_an_issuer_that_answers_a_byte_at_a_time(
+    idp: IdentityProvider, http: httpx.AsyncClient
+) -> None:
+    """Every read gets a byte well within the timeout, so only a deadline on the whole fetch
+    ends it: `auth.jwks_timeout_seconds` bounds the fetch, not each read."""
+    kid = idp.add_key("RS256")
+    with trickling_url(every_seconds=TIMEOUT / 5) as url:
+        issuers = external(http, idp, jwks_url=url)
+        assert await _unavailable(issuers, idp.token(kid)) < PROMPTLY
 
 
 @pytest.mark.parametrize("interval", [60.0, 0.0])

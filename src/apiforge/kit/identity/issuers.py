@@ -80,10 +80,13 @@ class IssuerKeys:
         url = self.issuer.keys_url
         self._fetches += 1
         try:
-            response = await self._client.get(url, timeout=self._timeout)
+            # httpx's timeout bounds each phase (a read that gets a byte in time is fine):
+            # the deadline bounds the whole fetch, so a trickling issuer cannot hold it.
+            async with asyncio.timeout(self._timeout):
+                response = await self._client.get(url, timeout=self._timeout)
             response.raise_for_status()
             keys = _parse_jwks(response.json(), self.issuer.algorithms)
-        except (httpx.HTTPError, ValueError) as exc:
+        except (httpx.HTTPError, ValueError, TimeoutError) as exc:
             logger.warning("JWKS of %s unavailable: %s: %s", url, type(exc).__name__, exc)
             self._failed = True
             return
