@@ -4,6 +4,7 @@ generated here, its JWKS is served over real HTTP on a loopback port (a thread r
 listens on, a socket that accepts and never answers, one that answers a byte at a time."""
 
 import json
+import secrets
 import socket
 import threading
 import time
@@ -95,7 +96,8 @@ class IdentityProvider:
 
     def add_key(self, algorithm: str, *, kid: str | None = None, publish: bool = True) -> str:
         private = _KEY_MAKERS[algorithm]()
-        kid = kid or f"{algorithm.lower()}-{len(self.keys) + 1}"
+        # Unique across providers: a kid of one issuer must not name a key of another.
+        kid = kid or f"{algorithm.lower()}-{secrets.token_hex(4)}"
         self.keys[kid] = (algorithm, private)
         if publish:
             self.published.append(kid)

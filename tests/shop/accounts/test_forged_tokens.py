@@ -5,8 +5,6 @@ from a genuine token that works, and changes one thing. The HS256 shop is the se
 the key cases (public key as HMAC secret, unknown kid, another key) run on an EdDSA shop."""
 
 import base64
-import hashlib
-import hmac
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -25,16 +23,9 @@ from tests.factories import DEFAULT_PASSWORD, UserWithPassword
 from tests.kit.auth.keys import asymmetric_auth, ed25519_key, pem_of, public_pem_of
 from tests.shop.accounts.conftest import login
 from tests.shop.apps import shop_variant
+from tests.shop.refusals import assert_refused, b64, hs256_with, unsigned
 
 PROBE = "/api/users/me"
-# The one answer every refusal gives (request_id aside, which differs per request).
-REFUSAL = {
-    "type": "about:blank",
-    "title": "Unauthorized",
-    "status": 401,
-    "detail": "The access token is not valid.",
-    "code": "auth.invalid_token",
-}
 
 
 @dataclass
@@ -62,14 +53,6 @@ class Forge:
     def sign(self, claims: dict[str, Any], *, key: str | None = None, **header: Any) -> str:
         secret = app_state(self.app).settings.signing_key if key is None else key
         return jwt.encode(claims, secret, algorithm="HS256", headers=header or None)
-
-
-def b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def unsigned(alg: str, claims: dict[str, Any]) -> str:
-    return f"{b64(orjson.dumps({'alg': alg, 'typ': 'JWT'}))}.{b64(orjson.dumps(claims))}."
 
 
 def without(claims: dict[str, Any], name: str) -> dict[str, Any]:
@@ -138,15 +121,6 @@ CASES: dict[str, Case] = {
 }
 
 
-def assert_refused(response: httpx.Response) -> None:
-    assert response.status_code == 401, response.text
-    assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body.pop("request_id") == response.headers["x-request-id"]
-    assert body == REFUSAL
-
-
 @pytest.mark.parametrize("case", list(CASES))
 async def test_every_forged_token_gets_the_same_401(
     case: str,
@@ -181,13 +155,6 @@ async def test_an_access_token_is_no_refresh_token(
 # ------------------------------------------------------------------ on an EdDSA shop
 
 
-def _hs256_with(secret: bytes, claims: dict[str, Any], kid: str) -> str:
-    header = b64(orjson.dumps({"alg": "HS256", "typ": "JWT", "kid": kid}))
-    signing_input = f"{header}.{b64(orjson.dumps(claims))}"
-    signature = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
-    return f"{signing_input}.{b64(signature)}"
-
-
 async def test_key_forgeries_on_an_eddsa_shop(
     database_url: str,
     db_connection: AsyncConnection | None,
@@ -203,10 +170,10 @@ async def test_key_forgeries_on_an_eddsa_shop(
         claims = jwt.decode(genuine, options={"verify_signature": False})
         jwks = (await eddsa_client.get("/.well-known/jwks.json")).json()
         forged = {
-            "HS256 with the public key (PEM)": _hs256_with(
+            "HS256 with the public key (PEM)": hs256_with(
                 public_pem_of(private), claims, header["kid"]
             ),
-            "HS256 with the public key (JWK)": _hs256_with(
+            "HS256 with the public key (JWK)": hs256_with(
                 orjson.dumps(jwks["keys"][0]), claims, header["kid"]
             ),
             "unknown kid": jwt.encode(
