@@ -223,3 +223,11 @@ async def test_an_unreachable_issuer_is_a_prompt_clear_401(shop: Shop, issuer: s
         assert body["code"] == "auth.issuer_unavailable"
         assert body["detail"] != REFUSAL["detail"]
         assert elapsed < TIMEOUT + 3.0
+
+
+@pytest.mark.parametrize("sub", ["s" * 256, "nul\x00sub"], ids=["256 characters", "NUL"])
+async def test_a_subject_no_column_can_hold_is_refused(shop: Shop, sub: str) -> None:
+    """Not stored truncated (two subjects would become one user), nor a 500: refused."""
+    kid = shop.a.add_key("RS256")
+    assert_refused(await me(shop.client, shop.a.token(kid, sub=sub)))
+    assert (await me_ok(shop.client, shop.a.token(kid, sub="s" * 255)))["email"]

@@ -133,6 +133,9 @@ async def test_algorithms_not_configured_for_the_issuer_are_refused(
         {"sub": ""},
         {"sub": 42},
         {"sub": ["alice"]},
+        {"sub": "s" * 256},  # OpenID Connect Core 1.0 section 2: at most 255 characters
+        {"sub": "nul\x00sub"},
+        {"sub": "line\nbreak"},
         {"nbf": "an hour from now"},
         {"iat": "yesterday"},
     ],

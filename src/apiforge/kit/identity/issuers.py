@@ -19,6 +19,10 @@ from apiforge.kit.settings import AuthSettings, ExternalIssuerSettings
 
 logger = logging.getLogger("apiforge.identity")
 _REQUIRED = ["exp", "iat", "iss", "aud", "sub"]
+# OpenID Connect Core 1.0 section 2: `sub` "MUST NOT exceed 255 ASCII characters", so a
+# service can store it in a bounded column; longer (or with control characters) is refused,
+# never truncated (two subjects would become one user).
+MAX_SUBJECT = 255
 
 
 class IssuerUnavailableError(UnauthenticatedError):
@@ -169,7 +173,8 @@ class ExternalIssuers:
             raise ExpiredTokenError("expired") from exc
         except jwt.PyJWTError as exc:
             raise InvalidTokenError(type(exc).__name__) from exc
-        if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+        sub = claims.get("sub")
+        if not isinstance(sub, str) or not 0 < len(sub) <= MAX_SUBJECT or not sub.isprintable():
             raise InvalidTokenError("external sub")
         return claims
 
