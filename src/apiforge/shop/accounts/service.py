@@ -94,8 +94,15 @@ class UserDirectory:
         if user is None:
             digest = hashlib.sha256(f"{identity.issuer}\0{identity.subject}".encode()).hexdigest()
             user = await self._add(f"external-{digest[:24]}@external.invalid")
-        await self.users.add_external(identity.issuer, identity.subject, user.id)
-        return user.id
+        if await self.users.add_external(identity.issuer, identity.subject, user.id):
+            return user.id
+        # Another worker saw the same subject first and linked it (a client's first calls
+        # come in parallel): its user is the one; ours is dropped before anyone saw it.
+        await self.users.delete(user.id)
+        linked = await self.users.find_external(identity.issuer, identity.subject)
+        if linked is None:  # pragma: no cover  # the constraint said the link exists
+            raise RuntimeError("external identity link vanished")
+        return linked
 
     async def _add(self, email: str) -> UserRecord:
         return await self.users.add(
