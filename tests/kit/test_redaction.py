@@ -113,8 +113,10 @@ PEMS = {"PKCS#8 Ed25519": rfc8037_pem(), "SEC1 EC": _ec_pem()}
         lambda pem: f"signing key: {pem!r} loaded",  # repr: the newlines become \\n
         lambda pem: pem.replace("\n", "\r\n"),
         lambda pem: pem.replace("\n", " "),
+        lambda pem: pem[: len(pem) * 2 // 3],  # cut short: no END line
+        lambda pem: repr(pem)[: len(pem) * 2 // 3],
     ],
-    ids=["as is", "repr", "CRLF", "one line"],
+    ids=["as is", "repr", "CRLF", "one line", "cut short", "repr cut short"],
 )
 def test_pem_private_keys_are_masked(kind: str, shape: Callable[[str], str]) -> None:
     pem = PEMS[kind]
@@ -123,7 +125,7 @@ def test_pem_private_keys_are_masked(kind: str, shape: Callable[[str], str]) -> 
     for start in range(0, len(body) - 16, 8):  # no run of 16 characters of the key survives
         assert body[start : start + 16] not in masked, masked
     assert masked.startswith("before ")
-    assert masked.endswith(" | after")
+    assert masked.endswith("| after")
 
 
 def test_the_settings_signing_keys_are_masked_anywhere() -> None:
