@@ -1,22 +1,16 @@
 """Secrets never reach a log line: the redactor's rules, then end to end on the shop at DEBUG
 (logins, tokens, Authorization headers, a 500 whose exception holds a URL password)."""
 
-import logging
 from collections.abc import Callable
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from fastapi import APIRouter, Request
 from pydantic import SecretStr
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from apiforge.kit import ApiKeyCodec
 from apiforge.kit.redaction import MASK, Redactor
 from apiforge.kit.settings import Environment, Settings
-from apiforge.shop.app import create_shop_app
-from apiforge.shop.settings import ShopSettings
-from tests.kit.apps import json_lines, kit_log_output, restored_logging, serve
 from tests.kit.auth.keys import asymmetric_auth, new_pem, rfc8037_pem
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
@@ -175,78 +169,3 @@ def test_fields_under_sensitive_keys_are_masked() -> None:
         "none": None,
         "other": f"b'postgresql://u:{MASK}@h/db'",
     }
-
-
-# ---------------------------------------------------------------- end to end on the shop
-
-PASSWORD = "correct horse battery staple"
-WRONG_PASSWORD = "wrong horse battery staple"
-SECRET_KEY = "e2e-signing-key-" + "z" * 32
-DB_PASSWORD = "db-pa55word-in-a-url"
-
-broken = APIRouter()
-
-
-@broken.get("/api/broken")
-async def fail(request: Request) -> None:
-    # A careless debug line (headers dumped whole), then an exception holding a URL password.
-    logging.getLogger("apiforge.shop.debugging").debug("headers: %s", dict(request.headers))
-    raise RuntimeError(f"cannot reach postgresql://app:{DB_PASSWORD}@db.internal:5432/shop")
-
-
-@pytest.mark.committed
-async def test_no_secret_reaches_any_line(
-    database_url: str, db_connection: AsyncConnection | None
-) -> None:
-    settings = ShopSettings(
-        _env_file=None,
-        environment=Environment.TEST,
-        database_url=database_url,
-        log_level="DEBUG",
-        secret_key=SecretStr(SECRET_KEY),
-    )
-    secrets: list[str] = [PASSWORD, WRONG_PASSWORD, SECRET_KEY, DB_PASSWORD]
-    with restored_logging():
-        app = create_shop_app(settings)
-        app.include_router(broken)
-        with kit_log_output() as output:
-            async with serve(app) as client:
-                email = "careful@example.com"
-                account = {"email": email, "password": PASSWORD}
-                assert (await client.post("/api/auth/register", json=account)).status_code == 201
-                wrong = {"email": email, "password": WRONG_PASSWORD}
-                assert (await client.post("/api/auth/login", json=wrong)).status_code == 401
-                pair = (await client.post("/api/auth/login", json=account)).json()
-                form = {"username": email, "password": PASSWORD}
-                assert (await client.post("/api/auth/token", data=form)).status_code == 200
-                auth = {"Authorization": f"Bearer {pair['access_token']}"}
-                me = await client.get("/api/users/me", headers=auth)
-                assert me.status_code == 200
-                forged = {"Authorization": f"Bearer {pair['access_token']}x"}
-                assert (await client.get("/api/users/me", headers=forged)).status_code == 401
-                refresh = {"refresh_token": pair["refresh_token"]}
-                rotated = (await client.post("/api/auth/refresh", json=refresh)).json()
-                # Reusing the rotated-out token: the reuse path (family revoked).
-                assert (await client.post("/api/auth/refresh", json=refresh)).status_code == 401
-                again = {"refresh_token": rotated["refresh_token"]}
-                assert (await client.post("/api/auth/logout", json=again)).status_code == 204
-                failed = await client.get("/api/broken", headers=auth)
-                assert failed.status_code == 500
-    for pair_ in (pair, rotated):
-        secrets += [pair_["access_token"], pair_["refresh_token"]]
-        secrets.append(pair_["access_token"].rsplit(".", 1)[1])  # the signature alone
-    text = output.getvalue()
-    for secret in secrets:
-        assert secret not in text
-    lines = json_lines(output)
-    assert all("request_id" in line and "timestamp" in line for line in lines)
-    access = [line for line in lines if line["logger"] == "apiforge.access"]
-    assert len(access) == 10
-    assert all(line["request_id"] for line in access)
-    (debug_line,) = [line for line in lines if line["logger"] == "apiforge.shop.debugging"]
-    assert debug_line["level"] == "debug"
-    assert debug_line["request_id"] == failed.headers["x-request-id"]
-    (error,) = [line for line in lines if line["logger"] == "apiforge.errors"]
-    assert error["request_id"] == failed.headers["x-request-id"]
-    assert f"postgresql://app:{MASK}@db.internal:5432/shop" in error["exception"]
-    assert me.headers["x-request-id"] in {line["request_id"] for line in access}
