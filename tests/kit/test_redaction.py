@@ -1,18 +1,17 @@
 """Secrets never reach a log line: the redactor's rules, then end to end on the shop at DEBUG
 (logins, tokens, Authorization headers, a 500 whose exception holds a URL password)."""
 
-import logging
+from collections.abc import Callable
 
 import pytest
-from fastapi import APIRouter, Request
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import SecretStr
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from apiforge.kit import ApiKeyCodec
 from apiforge.kit.redaction import MASK, Redactor
-from apiforge.kit.settings import Environment
-from apiforge.shop.app import create_shop_app
-from apiforge.shop.settings import ShopSettings
-from tests.kit.apps import json_lines, kit_log_output, restored_logging, serve
+from apiforge.kit.settings import Environment, Settings
+from tests.kit.auth.keys import asymmetric_auth, new_pem, rfc8037_pem
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
 
@@ -53,6 +52,91 @@ def test_ordinary_text_is_left_alone(text: str) -> None:
     assert Redactor().text(text) == text
 
 
+# API keys whose 43-character secrets start or end with the characters a word boundary trips
+# on (token_urlsafe draws them as often as letters).
+KEY_ID = "3kq9v2m8x1zt"
+SECRET = ("Zx0aB9cD8eF7gH6iJ5kL4mN3oP2qR1sT0uV9wX8yZ7" * 2)[:43]
+API_KEYS = [
+    f"afk_{KEY_ID}_-{SECRET[1:]}",
+    f"afk_{KEY_ID}_{SECRET[:-1]}-",
+    f"shop_{KEY_ID}_" + f"___{SECRET[3:-3]}___",  # a service's own prefix
+]
+
+
+@pytest.mark.parametrize("key", API_KEYS)
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{key}",
+        "X-API-Key: {key}",
+        "Authorization: Bearer {key}",
+        "{{'x-api-key': '{key}', 'accept': '*/*'}}",
+        "used {key}, then {key}.",
+        "GET /api/orders?key={key}&page=2",
+    ],
+)
+def test_api_keys_are_masked_keeping_their_lookup_id(key: str, template: str) -> None:
+    prefix, key_id, secret = key.split("_", 2)
+    assert ApiKeyCodec("k" * 40, prefix=prefix).parse(key) is not None  # a key, as issued
+    masked = Redactor().text(template.format(key=key))
+    assert secret not in masked
+    assert secret[1:-1] not in masked
+    assert MASK in masked
+    if "api-key" not in template.lower() and "Bearer" not in template:
+        assert f"{prefix}_{key_id}_{MASK}" in masked  # which key was used stays readable
+
+
+def _ec_pem() -> str:
+    private = ec.derive_private_key(0x1D2C3B4A5968778695A4B3C2D1E0F, ec.SECP256R1())
+    data = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+    return data.decode()
+
+
+PEMS = {"PKCS#8 Ed25519": rfc8037_pem(), "SEC1 EC": _ec_pem()}
+
+
+@pytest.mark.parametrize("kind", list(PEMS))
+@pytest.mark.parametrize(
+    "shape",
+    [
+        lambda pem: pem,
+        lambda pem: f"signing key: {pem!r} loaded",  # repr: the newlines become \\n
+        lambda pem: pem.replace("\n", "\r\n"),
+        lambda pem: pem.replace("\n", " "),
+        lambda pem: pem[: len(pem) * 2 // 3],  # cut short: no END line
+        lambda pem: repr(pem)[: len(pem) * 2 // 3],
+    ],
+    ids=["as is", "repr", "CRLF", "one line", "cut short", "repr cut short"],
+)
+def test_pem_private_keys_are_masked(kind: str, shape: Callable[[str], str]) -> None:
+    pem = PEMS[kind]
+    body = "".join(pem.split("-----")[2].split())
+    masked = Redactor().text(f"before {shape(pem)} | after")
+    for start in range(0, len(body) - 16, 8):  # no run of 16 characters of the key survives
+        assert body[start : start + 16] not in masked, masked
+    assert masked.startswith("before ")
+    assert masked.endswith("| after")
+
+
+def test_the_settings_signing_keys_are_masked_anywhere() -> None:
+    pems = [new_pem("EdDSA"), new_pem("EdDSA")]
+    settings = Settings(
+        _env_file=None,
+        environment=Environment.PRODUCTION,
+        secret_key=SecretStr("p" * 40),
+        auth=asymmetric_auth("EdDSA", *pems),
+    )
+    values = settings.secret_values()
+    assert all(pem in values for pem in pems)
+    redactor = Redactor(values)
+    for pem in pems:
+        assert redactor.text(f"oops: {pem}") == f"oops: {MASK}"
+
+
 def test_known_secret_values_are_masked_anywhere() -> None:
     redactor = Redactor(["short", "a-long-signing-key", "a-long-signing-key-extended"])
     assert redactor.secrets == ("a-long-signing-key-extended", "a-long-signing-key")
@@ -85,78 +169,3 @@ def test_fields_under_sensitive_keys_are_masked() -> None:
         "none": None,
         "other": f"b'postgresql://u:{MASK}@h/db'",
     }
-
-
-# ---------------------------------------------------------------- end to end on the shop
-
-PASSWORD = "correct horse battery staple"
-WRONG_PASSWORD = "wrong horse battery staple"
-SECRET_KEY = "e2e-signing-key-" + "z" * 32
-DB_PASSWORD = "db-pa55word-in-a-url"
-
-broken = APIRouter()
-
-
-@broken.get("/api/broken")
-async def fail(request: Request) -> None:
-    # A careless debug line (headers dumped whole), then an exception holding a URL password.
-    logging.getLogger("apiforge.shop.debugging").debug("headers: %s", dict(request.headers))
-    raise RuntimeError(f"cannot reach postgresql://app:{DB_PASSWORD}@db.internal:5432/shop")
-
-
-@pytest.mark.committed
-async def test_no_secret_reaches_any_line(
-    database_url: str, db_connection: AsyncConnection | None
-) -> None:
-    settings = ShopSettings(
-        _env_file=None,
-        environment=Environment.TEST,
-        database_url=database_url,
-        log_level="DEBUG",
-        secret_key=SecretStr(SECRET_KEY),
-    )
-    secrets: list[str] = [PASSWORD, WRONG_PASSWORD, SECRET_KEY, DB_PASSWORD]
-    with restored_logging():
-        app = create_shop_app(settings)
-        app.include_router(broken)
-        with kit_log_output() as output:
-            async with serve(app) as client:
-                email = "careful@example.com"
-                account = {"email": email, "password": PASSWORD}
-                assert (await client.post("/api/auth/register", json=account)).status_code == 201
-                wrong = {"email": email, "password": WRONG_PASSWORD}
-                assert (await client.post("/api/auth/login", json=wrong)).status_code == 401
-                pair = (await client.post("/api/auth/login", json=account)).json()
-                form = {"username": email, "password": PASSWORD}
-                assert (await client.post("/api/auth/token", data=form)).status_code == 200
-                auth = {"Authorization": f"Bearer {pair['access_token']}"}
-                me = await client.get("/api/users/me", headers=auth)
-                assert me.status_code == 200
-                forged = {"Authorization": f"Bearer {pair['access_token']}x"}
-                assert (await client.get("/api/users/me", headers=forged)).status_code == 401
-                refresh = {"refresh_token": pair["refresh_token"]}
-                rotated = (await client.post("/api/auth/refresh", json=refresh)).json()
-                # Reusing the rotated-out token: the reuse path (family revoked).
-                assert (await client.post("/api/auth/refresh", json=refresh)).status_code == 401
-                again = {"refresh_token": rotated["refresh_token"]}
-                assert (await client.post("/api/auth/logout", json=again)).status_code == 204
-                failed = await client.get("/api/broken", headers=auth)
-                assert failed.status_code == 500
-    for pair_ in (pair, rotated):
-        secrets += [pair_["access_token"], pair_["refresh_token"]]
-        secrets.append(pair_["access_token"].rsplit(".", 1)[1])  # the signature alone
-    text = output.getvalue()
-    for secret in secrets:
-        assert secret not in text
-    lines = json_lines(output)
-    assert all("request_id" in line and "timestamp" in line for line in lines)
-    access = [line for line in lines if line["logger"] == "apiforge.access"]
-    assert len(access) == 10
-    assert all(line["request_id"] for line in access)
-    (debug_line,) = [line for line in lines if line["logger"] == "apiforge.shop.debugging"]
-    assert debug_line["level"] == "debug"
-    assert debug_line["request_id"] == failed.headers["x-request-id"]
-    (error,) = [line for line in lines if line["logger"] == "apiforge.errors"]
-    assert error["request_id"] == failed.headers["x-request-id"]
-    assert f"postgresql://app:{MASK}@db.internal:5432/shop" in error["exception"]
-    assert me.headers["x-request-id"] in {line["request_id"] for line in access}

@@ -43,10 +43,15 @@ _RULES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
         re.compile(r"_[a-z0-9]{12}_"),
         re.compile(r"(\b[a-z]{2,8}_[a-z0-9]{12}_)[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])"),
     ),
-    # a PEM private key (a signing key pasted into a message)
+    # a PEM private key (a signing key pasted into a message), to its END line, or, when it
+    # was cut short (a preview, a truncated line), to the end of its base64 (the first bytes
+    # of an EC or Ed25519 key are the private scalar itself)
     (
         re.compile("private key-----"),
-        re.compile(r"(-----BEGIN [A-Z ]*PRIVATE KEY-----)[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"),
+        re.compile(
+            r"(-----BEGIN [A-Z ]*PRIVATE KEY-----)"
+            r"(?:[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----|[A-Za-z0-9+/=\s\\]*)"
+        ),
     ),
 )
 _ANY_HINT = re.compile("|".join(hint.pattern for hint, _ in _RULES))

@@ -151,6 +151,8 @@ class AuthSettings(BaseModel):
     lookup_ttl_seconds: float = Field(default=60.0, gt=0, le=3600)
     external_issuers: list[ExternalIssuerSettings] = Field(default_factory=list)
     jwks_min_refresh_seconds: float = Field(default=60.0, ge=0, le=3600)
+    # Bounds a whole JWKS fetch (connect to last byte): a request waits at most this long
+    # for an issuer that is slow or hangs, then answers 401 auth.issuer_unavailable.
     jwks_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
     # OWASP's minimum for argon2id: m=19 MiB, t=2, p=1.
     argon2_memory_kib: int = Field(default=19456, ge=8)

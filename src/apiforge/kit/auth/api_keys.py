@@ -18,8 +18,12 @@ _DERIVATION_LABEL = b"apiforge api-key digest v1"
 
 
 def api_key_pattern(prefix: str) -> re.Pattern[str]:
-    """What a key of this prefix looks like (for parsing, and for log redaction)."""
-    return re.compile(rf"\b{re.escape(prefix)}_([a-z0-9]{{{_ID_LENGTH}}})_([A-Za-z0-9_-]{{43}})\b")
+    """What a key of this prefix looks like in text (group 1 the lookup id, group 2 the
+    secret). The end is "no more secret characters", not `\\b`: a secret may end in `-`,
+    after which a word boundary never comes."""
+    return re.compile(
+        rf"\b{re.escape(prefix)}_([a-z0-9]{{{_ID_LENGTH}}})_([A-Za-z0-9_-]{{43}})(?![A-Za-z0-9_-])"
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,10 @@ from apiforge.kit.settings import AuthSettings, ExternalIssuerSettings
 
 logger = logging.getLogger("apiforge.identity")
 _REQUIRED = ["exp", "iat", "iss", "aud", "sub"]
+# OpenID Connect Core 1.0 section 2: `sub` "MUST NOT exceed 255 ASCII characters", so a
+# service can store it in a bounded column; longer (or with control characters) is refused,
+# never truncated (two subjects would become one user).
+MAX_SUBJECT = 255
 
 
 class IssuerUnavailableError(UnauthenticatedError):
@@ -43,46 +47,68 @@ class IssuerKeys:
         self._timeout = settings.jwks_timeout_seconds
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at: float | None = None
+        # Whether the last fetch failed: until the next one, a kid we do not know may well be
+        # genuine, so the answer is "issuer unavailable", not "invalid token" (which would
+        # send a client with a good token to sign in again).
+        self._failed = False
+        # Fetches started so far: a request that queued behind a fetch takes its outcome
+        # instead of fetching again (with no interval, N requests to a hanging issuer would
+        # otherwise wait N timeouts in a row).
+        self._fetches = 0
         self._lock = asyncio.Lock()
 
     async def key_for(self, kid: str) -> jwt.PyJWK:
         found = self._keys.get(kid)
         if found is not None:
             return found
+        fetches = self._fetches
         async with self._lock:
             found = self._keys.get(kid)
-            if found is None and self._may_refresh():
+            if found is None and fetches == self._fetches and self._may_refresh():
                 await self._refresh()
                 found = self._keys.get(kid)
-        if found is None:
-            raise InvalidTokenError("unknown external kid")
-        return found
+        if found is not None:
+            return found
+        if self._failed:
+            raise IssuerUnavailableError(
+                "The token's issuer could not be reached to verify it; try again later."
+            )
+        raise InvalidTokenError("unknown external kid")
 
     def _may_refresh(self) -> bool:
         fetched = self._fetched_at
         return fetched is None or time.monotonic() - fetched >= self._min_refresh
 
     async def _refresh(self) -> None:
+        """Fetch the JWKS; on failure keep the keys we have (retried after the interval)."""
         url = self.issuer.keys_url
+        self._fetches += 1
         try:
-            response = await self._client.get(url, timeout=self._timeout)
+            # httpx's timeout bounds each phase (a read that gets a byte in time is fine):
+            # the deadline bounds the whole fetch, so a trickling issuer cannot hold it.
+            async with asyncio.timeout(self._timeout):
+                response = await self._client.get(url, timeout=self._timeout)
             response.raise_for_status()
             keys = _parse_jwks(response.json(), self.issuer.algorithms)
-        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+        except (httpx.HTTPError, ValueError, TimeoutError) as exc:
             logger.warning("JWKS of %s unavailable: %s: %s", url, type(exc).__name__, exc)
-            if not self._keys:
-                raise IssuerUnavailableError(
-                    "The token's issuer could not be reached to verify it; try again later."
-                ) from exc
-            return  # keep the keys we have; retried after the interval
+            self._failed = True
+            return
         finally:
             self._fetched_at = time.monotonic()
-        self._keys = keys
+        self._keys, self._failed = keys, False
 
 
 def _parse_jwks(document: Any, algorithms: Sequence[str]) -> dict[str, jwt.PyJWK]:
+    """The usable keys of a JWK Set; `ValueError` for an answer that is not one (any JSON
+    may come back: an error page's, a proxy's)."""
+    entries = document.get("keys") if isinstance(document, dict) else None
+    if not isinstance(entries, list):
+        raise ValueError("not a JWK Set: no list of keys")
     keys: dict[str, jwt.PyJWK] = {}
-    for entry in document["keys"]:
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
         kid, alg = entry.get("kid"), entry.get("alg")
         if not isinstance(kid, str) or entry.get("use", "sig") != "sig":
             continue
@@ -147,7 +173,8 @@ class ExternalIssuers:
             raise ExpiredTokenError("expired") from exc
         except jwt.PyJWTError as exc:
             raise InvalidTokenError(type(exc).__name__) from exc
-        if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+        sub = claims.get("sub")
+        if not isinstance(sub, str) or not 0 < len(sub) <= MAX_SUBJECT or not sub.isprintable():
             raise InvalidTokenError("external sub")
         return claims
 
@@ -156,5 +183,8 @@ def role_from(issuer: ExternalIssuerSettings, claims: dict[str, Any]) -> str:
     """The first of the issuer's `roles` named by its roles claim (a list or a space-separated
     string), else its `default_role`."""
     raw = claims.get(issuer.roles_claim)
-    named = set(raw.split() if isinstance(raw, str) else raw if isinstance(raw, list) else ())
+    items = raw.split() if isinstance(raw, str) else raw if isinstance(raw, list) else []
+    # Only strings: an issuer's claim may hold objects (unhashable), and a signed token must
+    # not turn into a 500.
+    named = {item for item in items if isinstance(item, str)}
     return next((role for role in issuer.roles if role in named), issuer.default_role)

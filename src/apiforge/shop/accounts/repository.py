@@ -3,7 +3,7 @@ Core rows cost a fraction of the ORM's CPU."""
 
 from datetime import datetime
 
-from sqlalchemy import exists, insert, select, update
+from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -81,10 +81,22 @@ class UserRepository:
         found = (await self.session.execute(query)).scalar_one_or_none()
         return None if found is None else int(found)
 
-    async def add_external(self, issuer: str, subject: str, user_id: int) -> None:
-        await self.session.execute(
-            insert(external_identities).values(issuer=issuer, subject=subject, user_id=user_id)
+    async def add_external(self, issuer: str, subject: str, user_id: int) -> bool:
+        """Link (issuer, subject) to the user; False when it is linked already, by a
+        concurrent transaction that won the race to the unique constraint (it committed
+        first: `find_external` now sees its link)."""
+        statement = insert(external_identities).values(
+            issuer=issuer, subject=subject, user_id=user_id
         )
+        try:
+            async with self.session.begin_nested():  # a savepoint, as in `add`
+                await self.session.execute(statement)
+        except IntegrityError:
+            return False
+        return True
+
+    async def delete(self, user_id: int) -> None:
+        await self.session.execute(delete(users).where(users.c.id == user_id))
 
     async def email_exists(self, email: str) -> bool:
         query = select(exists().where(users.c.email == email))

@@ -8,6 +8,7 @@ import uuid
 from dataclasses import replace
 from datetime import timedelta
 
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apiforge.kit import (
@@ -35,6 +36,7 @@ from apiforge.shop.accounts.errors import (
 )
 from apiforge.shop.accounts.repository import RefreshTokenRepository, UserRepository
 from apiforge.shop.accounts.schemas import (
+    Email,
     LoginRequest,
     PasswordChange,
     TokenPair,
@@ -42,6 +44,20 @@ from apiforge.shop.accounts.schemas import (
     UserRecord,
 )
 from apiforge.shop.roles import Role
+
+_EMAIL = TypeAdapter(Email)
+
+
+def _registrable(claimed: str | None) -> str | None:
+    """The issuer's email claim as registration would store it, or None: the claim is free
+    text (an unbounded or NUL-bearing one failed the insert on PostgreSQL, a 500), and the
+    users table holds real addresses only."""
+    if claimed is None:
+        return None
+    try:
+        return _EMAIL.validate_python(claimed)
+    except ValidationError:
+        return None
 
 
 class UserDirectory:
@@ -69,16 +85,24 @@ class UserDirectory:
         if found is not None:
             return found
         user = None
-        if identity.email and not await self.users.email_exists(identity.email.lower()):
+        email = _registrable(identity.email)
+        if email is not None and not await self.users.email_exists(email):
             try:
-                user = await self._add(identity.email.lower())
+                user = await self._add(email)
             except EmailTakenError:
                 user = None  # taken meanwhile: fall through to the placeholder
         if user is None:
             digest = hashlib.sha256(f"{identity.issuer}\0{identity.subject}".encode()).hexdigest()
             user = await self._add(f"external-{digest[:24]}@external.invalid")
-        await self.users.add_external(identity.issuer, identity.subject, user.id)
-        return user.id
+        if await self.users.add_external(identity.issuer, identity.subject, user.id):
+            return user.id
+        # Another worker saw the same subject first and linked it (a client's first calls
+        # come in parallel): its user is the one; ours is dropped before anyone saw it.
+        await self.users.delete(user.id)
+        linked = await self.users.find_external(identity.issuer, identity.subject)
+        if linked is None:  # pragma: no cover  # the constraint said the link exists
+            raise RuntimeError("external identity link vanished")
+        return linked
 
     async def _add(self, email: str) -> UserRecord:
         return await self.users.add(
