@@ -246,3 +246,13 @@ async def test_a_subject_no_column_can_hold_is_refused(shop: Shop, sub: str) -> 
     kid = shop.a.add_key("RS256")
     assert_refused(await me(shop.client, shop.a.token(kid, sub=sub)))
     assert (await me_ok(shop.client, shop.a.token(kid, sub="s" * 255)))["email"]
+
+
+@pytest.mark.parametrize("verified", [False, None, "true"], ids=["false", "absent", "a-string"])
+async def test_an_unverified_email_is_not_taken(shop: Shop, verified: object) -> None:
+    """Whoever typed an address the issuer did not verify could take a local user's: such a
+    user gets the placeholder address."""
+    kid = shop.a.add_key("RS256")
+    token = shop.a.token(kid, sub="unverified", email="ceo@corp.example", email_verified=verified)
+    user = await me_ok(shop.client, token)
+    assert user["email"].endswith(PLACEHOLDER_DOMAIN)

@@ -113,6 +113,9 @@ class ExternalIssuerSettings(BaseModel):
     roles: list[str] = Field(default_factory=list)
     default_role: str = Field(default="user", min_length=1)
     email_claim: str = Field(default="email", min_length=1)
+    # An address the issuer has not verified (its `email_verified` claim not true) is not
+    # given to the service: whoever typed it could take a local user's address.
+    require_verified_email: bool = True
 
     @property
     def keys_url(self) -> str:

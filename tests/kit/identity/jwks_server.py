@@ -126,6 +126,7 @@ class IdentityProvider:
             "iat": now,
             "exp": now + 300,
             "email": "ext-user@example.com",
+            "email_verified": True,
         }
         claims.update(changes)
         return {name: value for name, value in claims.items() if value is not None}

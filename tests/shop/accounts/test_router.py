@@ -332,7 +332,7 @@ async def test_a_used_refresh_token_no_longer_works(
 ) -> None:
     pair = await login(client, customer)
     assert (await _refresh(client, pair.refresh_token)).status_code == 200
-    assert_problem(await _refresh(client, pair.refresh_token), 401, "auth.refresh_token_reused")
+    assert_problem(await _refresh(client, pair.refresh_token), 401, "auth.invalid_token")
 
 
 async def test_refresh_reuse_revokes_the_whole_family(
@@ -343,15 +343,15 @@ async def test_refresh_reuse_revokes_the_whole_family(
     newest = (await _refresh(client, original.refresh_token)).json()["refresh_token"]
 
     # The replay fails, and the revocation it triggers survives the failed request...
-    assert_problem(await _refresh(client, original.refresh_token), 401, "auth.refresh_token_reused")
-    assert_problem(await _refresh(client, newest), 401, "auth.refresh_token_reused")
+    assert_problem(await _refresh(client, original.refresh_token), 401, "auth.invalid_token")
+    assert_problem(await _refresh(client, newest), 401, "auth.invalid_token")
     # ...but only that family: another login of the same user is untouched.
     assert (await _refresh(client, other_login.refresh_token)).status_code == 200
 
 
 async def test_refresh_with_an_unknown_token_is_401(client: httpx.AsyncClient) -> None:
     response = await _refresh(client, "never-issued")
-    assert_problem(response, 401, "auth.invalid_refresh_token")
+    assert_problem(response, 401, "auth.invalid_token")
 
 
 async def test_refresh_rejects_a_nul_byte(client: httpx.AsyncClient) -> None:
@@ -364,7 +364,7 @@ async def test_refresh_for_a_disabled_account_is_401(
 ) -> None:
     pair = await login(client, customer)
     await session.execute(update(User).where(User.id == customer.id).values(is_active=False))
-    assert_problem(await _refresh(client, pair.refresh_token), 401, "auth.invalid_refresh_token")
+    assert_problem(await _refresh(client, pair.refresh_token), 401, "auth.invalid_token")
 
 
 async def test_refresh_carries_the_current_role(
@@ -426,4 +426,4 @@ async def test_a_double_submitted_refresh_mints_one_pair(
         )
         assert sorted([first.status_code, second.status_code]) == [200, 401]
         loser = first if first.status_code == 401 else second
-        assert_problem(loser, 401, "auth.refresh_token_reused")
+        assert_problem(loser, 401, "auth.invalid_token")

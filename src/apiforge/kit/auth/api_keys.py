@@ -57,9 +57,7 @@ class ApiKeyCodec:
 
     def __init__(self, secret_key: str, *, prefix: str = "afk") -> None:
         self.prefix = prefix
-        self._pattern = re.compile(
-            rf"{re.escape(prefix)}_([a-z0-9]{{{_ID_LENGTH}}})_([A-Za-z0-9_-]{{43}})"
-        )
+        self._pattern = api_key_pattern(prefix)
         self._digest_key = hmac.new(secret_key.encode(), _DERIVATION_LABEL, hashlib.sha256).digest()
 
     def generate(self) -> NewApiKey:

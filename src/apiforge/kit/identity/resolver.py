@@ -105,6 +105,8 @@ class Identity:
         claims = await self.external.verify(issuer, token)
         settings = issuer.issuer
         email = claims.get(settings.email_claim)
+        if settings.require_verified_email and claims.get("email_verified") is not True:
+            email = None
         identity = ExternalIdentity(
             issuer=settings.issuer,
             subject=claims["sub"],

@@ -21,16 +21,15 @@ class InvalidCredentialsError(UnauthenticatedError):
     code = "auth.invalid_credentials"
 
 
-class InvalidRefreshTokenError(UnauthenticatedError):
-    code = "auth.invalid_refresh_token"
+class InvalidRefreshTokenError(InvalidTokenError):
+    """An unknown, expired or revoked refresh token (or an access token sent instead):
+    answered as any invalid token, so a refresh reveals nothing about the token it got."""
 
 
-class RefreshTokenReusedError(UnauthenticatedError):
+class RefreshTokenReusedError(InvalidTokenError):
     """A revoked refresh token came back: the token was copied, so its whole family is
     revoked (the service marks its session `commit_on_error`: the revocation is committed
-    although the request answers 401)."""
-
-    code = "auth.refresh_token_reused"
+    although the request answers 401). Answered as any invalid token; the log says which."""
 
 
 class AccountUnavailableError(InvalidTokenError):
