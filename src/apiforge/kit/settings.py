@@ -74,6 +74,9 @@ class DatabaseSettings(BaseModel):
     pool_recycle: int = Field(default=1800, ge=-1)
     pool_pre_ping: bool = False
     statement_timeout_ms: int = Field(default=5000, ge=0)
+    # PostgreSQL: how long a statement waits for a row or table lock before it fails (409):
+    # a row held by a stuck session must not pin a pooled connection per waiting request.
+    lock_timeout_ms: int = Field(default=2000, ge=0)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     echo: bool = False
 
