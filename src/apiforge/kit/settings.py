@@ -82,10 +82,17 @@ class DatabaseSettings(BaseModel):
 
 
 class RedisSettings(BaseModel):
-    """Client timeouts (seconds): every Redis call is bounded, so a slow Redis is a miss."""
+    """Client timeouts (seconds): every Redis call is bounded, so a slow Redis is a miss; after
+    `breaker_failures` failed calls in a row the cache stops calling it for
+    `breaker_cooldown_seconds`, then probes. `required`: whether `/health/ready` fails while
+    Redis does (false: Redis is only a cache, and its failure is reported as degraded)."""
 
-    socket_timeout: float = Field(default=1.0, gt=0)
-    connect_timeout: float = Field(default=1.0, gt=0)
+    # A cache call that takes longer than this costs more than the database read it saves.
+    socket_timeout: float = Field(default=0.5, gt=0)
+    connect_timeout: float = Field(default=0.5, gt=0)
+    breaker_failures: int = Field(default=3, ge=1)
+    breaker_cooldown_seconds: float = Field(default=2.0, gt=0, le=300)
+    required: bool = False
 
 
 class AuthSettings(BaseModel):
