@@ -75,6 +75,12 @@ async def open_loop(
     return list(await asyncio.gather(*tasks))
 
 
+async def burst(client: httpx.AsyncClient, pick: Pick, count: int) -> list[Outcome]:
+    """`count` requests sent at once (`pick(i)` each), every latency counted from then."""
+    due = time.monotonic()
+    return list(await asyncio.gather(*(_one(client, *pick(i), due) for i in range(count))))
+
+
 def between(outcomes: Iterable[Outcome], start: float, end: float) -> list[Outcome]:
     """The requests sent in [start, end)."""
     return [o for o in outcomes if start <= o.sent < end]
