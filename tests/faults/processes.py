@@ -111,8 +111,9 @@ class OwnedRedis:
 
 class OwnedPostgres:
     """A cluster of the test's own on a spare port: trusted loopback logins as `postgres`,
-    durability off (test data). `restart()` is `pg_ctl restart -m fast` (backends are told to
-    go, pooled connections die); the `with` block ends it with `-m immediate` and removes it.
+    durability off (test data). `stop()` (`-m fast`: backends are told to go, pooled
+    connections die) and `start()` (returns once it accepts connections) restart it; the `with`
+    block ends it with `-m immediate` and removes it.
 
     As root, the server runs as the `postgres` user, which cannot enter pytest's private
     temporary directory: the data directory is then a fresh one under the system's temp dir."""
@@ -156,10 +157,6 @@ class OwnedPostgres:
 
     def start(self) -> None:
         self._pg_ctl("start")
-
-    def restart(self) -> None:
-        """Returns once the new server accepts connections."""
-        self._pg_ctl("restart", "-m", "fast")
 
     def stop(self, mode: str = "fast") -> None:
         self._pg_ctl("stop", "-m", mode)
