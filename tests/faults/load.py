@@ -1,20 +1,80 @@
 """An open-loop load driver for fault tests: requests start on a fixed schedule whatever the
 answers do (a closed loop would slow down with the server and hide the fault), and every one
 is logged (send time, route, status, latency, error class) so that tests can count outcomes
-per 1 s window instead of trusting one tight timing."""
+per 1 s window instead of trusting one tight timing. Requests go through `FreshConnections`, one
+connection each, as many independent clients would send them."""
 
 import asyncio
+import contextlib
 import math
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import urlsplit
 
 import httpx
+import orjson
+
+REQUEST_TIMEOUT = 15.0
+
+
+class Requester(Protocol):
+    """What a request of the driver may call: `FreshConnections`, or an `httpx.AsyncClient`."""
+
+    async def get(self, url: str, *, headers: dict[str, str] | None = None) -> httpx.Response: ...
+
+    async def post(
+        self, url: str, *, json: object = None, headers: dict[str, str] | None = None
+    ) -> httpx.Response: ...
+
 
 # A request the driver sends: a route name for the log, and how to send it.
-Send = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
+Send = Callable[[Requester], Awaitable[httpx.Response]]
 Pick = Callable[[int], tuple[str, Send]]
-REQUEST_TIMEOUT = 15.0
+
+
+class FreshConnections:
+    """HTTP/1.1 over a new connection per request (`Connection: close`, the answer read to
+    EOF). Why not httpx: its pool does work proportional to its open connections on every
+    request, which at 200 requests at once adds seconds of the client's own to each latency."""
+
+    def __init__(self, base_url: str) -> None:
+        parts = urlsplit(base_url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+
+    async def get(self, url: str, *, headers: dict[str, str] | None = None) -> httpx.Response:
+        return await self._request("GET", url, headers or {}, b"")
+
+    async def post(
+        self, url: str, *, json: object = None, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        body = orjson.dumps(json)
+        return await self._request(
+            "POST", url, {"content-type": "application/json", **(headers or {})}, body
+        )
+
+    async def _request(
+        self, method: str, url: str, headers: dict[str, str], body: bytes
+    ) -> httpx.Response:
+        lines = [f"{method} {url} HTTP/1.1", f"host: {self.host}:{self.port}"]
+        lines += ["connection: close", f"content-length: {len(body)}"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        reader, writer = await asyncio.open_connection(self.host, self.port)
+        try:
+            writer.write("\r\n".join([*lines, "", ""]).encode("latin-1") + body)
+            await writer.drain()
+            raw = await reader.read()
+        finally:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+        head, separator, content = raw.partition(b"\r\n\r\n")
+        if not separator:
+            raise httpx.RemoteProtocolError("the server closed the connection without an answer")
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        fields = [(name, value) for name, _, value in (h.partition(": ") for h in header_lines)]
+        return httpx.Response(int(status_line.split(" ", 2)[1]), headers=fields, content=content)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +97,11 @@ class Outcome:
         return self.status is not None and self.status < 400
 
 
-async def _one(client: httpx.AsyncClient, route: str, send: Send, due: float) -> Outcome:
+async def _one(client: Requester, route: str, send: Send, due: float) -> Outcome:
     try:
         async with asyncio.timeout(REQUEST_TIMEOUT):
             response = await send(client)
-    except (httpx.HTTPError, TimeoutError) as exc:
+    except (httpx.HTTPError, OSError) as exc:  # TimeoutError is an OSError
         return Outcome(route, due, time.monotonic() - due, None, type(exc).__name__)
     latency = time.monotonic() - due
     content_type = response.headers.get("content-type", "")
@@ -60,9 +120,7 @@ async def _one(client: httpx.AsyncClient, route: str, send: Send, due: float) ->
     )
 
 
-async def open_loop(
-    client: httpx.AsyncClient, pick: Pick, *, rate: float, seconds: float
-) -> list[Outcome]:
+async def open_loop(client: Requester, pick: Pick, *, rate: float, seconds: float) -> list[Outcome]:
     """`rate` requests a second for `seconds`, request `i` being `pick(i)`; returns once every
     one has answered or failed (each is bounded by REQUEST_TIMEOUT)."""
     started = time.monotonic()
@@ -75,7 +133,7 @@ async def open_loop(
     return list(await asyncio.gather(*tasks))
 
 
-async def burst(client: httpx.AsyncClient, pick: Pick, count: int) -> list[Outcome]:
+async def burst(client: Requester, pick: Pick, count: int) -> list[Outcome]:
     """`count` requests sent at once (`pick(i)` each), every latency counted from then."""
     due = time.monotonic()
     return list(await asyncio.gather(*(_one(client, *pick(i), due) for i in range(count))))

@@ -12,10 +12,8 @@ import random
 import time
 from pathlib import Path
 
-import httpx
-
 from tests.faults.figures import record
-from tests.faults.load import Outcome, Send, between, open_loop, p99, statuses
+from tests.faults.load import FreshConnections, Outcome, Send, between, open_loop, p99, statuses
 from tests.faults.processes import OwnedPostgres
 from tests.faults.shop import add_products, served_shop, tracebacks
 from tests.live_server import login
@@ -56,17 +54,17 @@ async def test_a_restart_costs_one_short_window_of_503s(tmp_path: Path) -> None:
                     )
                 return "GET /api/products/{id}", lambda c: c.get(f"/api/products/{product}")
 
-            async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
-                await open_loop(client, request, rate=RATE, seconds=1)  # every pool filled
-                seconds = BEFORE_SECONDS + AFTER_SECONDS
-                load = asyncio.create_task(open_loop(client, request, rate=RATE, seconds=seconds))
-                await asyncio.sleep(BEFORE_SECONDS)
-                restart_at = time.monotonic()
-                await asyncio.to_thread(cluster.stop)  # backends told to go: pools die
-                await asyncio.sleep(DOWN_SECONDS)
-                await asyncio.to_thread(cluster.start)
-                accepting_at = time.monotonic()  # pg_ctl -w returns once it accepts
-                outcomes = await load
+            clients = FreshConnections(base_url)
+            await open_loop(clients, request, rate=RATE, seconds=1)  # every pool filled
+            seconds = BEFORE_SECONDS + AFTER_SECONDS
+            load = asyncio.create_task(open_loop(clients, request, rate=RATE, seconds=seconds))
+            await asyncio.sleep(BEFORE_SECONDS)
+            restart_at = time.monotonic()
+            await asyncio.to_thread(cluster.stop)  # backends told to go: pools die
+            await asyncio.sleep(DOWN_SECONDS)
+            await asyncio.to_thread(cluster.start)
+            accepting_at = time.monotonic()  # pg_ctl -w returns once it accepts
+            outcomes = await load
 
     failures = [o for o in outcomes if not o.ok]
     after = between(outcomes, accepting_at + SETTLE_SECONDS, float("inf"))

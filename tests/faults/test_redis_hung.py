@@ -20,7 +20,15 @@ from redis.asyncio import Redis
 
 from apiforge.kit import RedisSettings
 from tests.faults.figures import record
-from tests.faults.load import Outcome, Send, between, open_loop, p99, statuses
+from tests.faults.load import (
+    FreshConnections,
+    Outcome,
+    Send,
+    between,
+    open_loop,
+    p99,
+    statuses,
+)
 from tests.faults.processes import OwnedRedis
 from tests.faults.shop import add_products, scratch_postgres, served_shop, tracebacks
 
@@ -87,9 +95,10 @@ async def test_catalog_reads_ride_out_a_hung_redis(postgres_admin: str, tmp_path
                 redis = Redis.from_url(owned.url(), socket_timeout=2)
                 client = httpx.AsyncClient(base_url=base_url, timeout=10)
                 try:
-                    await open_loop(client, read, rate=RATE, seconds=1)  # warm-up
+                    clients = FreshConnections(base_url)
+                    await open_loop(clients, read, rate=RATE, seconds=1)  # warm-up
                     seconds = BASE_SECONDS + HUNG_SECONDS + AFTER_SECONDS
-                    load = asyncio.create_task(open_loop(client, read, rate=RATE, seconds=seconds))
+                    load = asyncio.create_task(open_loop(clients, read, rate=RATE, seconds=seconds))
                     started = time.monotonic()
                     await asyncio.sleep(BASE_SECONDS)
                     hits_before = await _keyspace_hits(redis)
