@@ -15,6 +15,7 @@ from sqlalchemy import text
 from apiforge.kit import Database, ReadSession, WriteSession
 from apiforge.kit.db.failures import LOCKED, TIMED_OUT, classify
 from apiforge.kit.settings import DatabaseSettings
+from tests.faults.figures import record
 from tests.faults.proxy import BLACKHOLE, PASS, FaultProxy
 from tests.kit.apps import kit_app, serve
 
@@ -98,6 +99,10 @@ async def test_a_server_that_stops_answering_is_a_503_not_a_hang(
         # The client's timeout (0.3 s + 1 s), then asyncpg's attempt to cancel the statement
         # over a new connection, as long again; a hang would be minutes.
         assert elapsed < 2 * 1.3 + 1.5
+        record(
+            "postgres_blackhole",
+            {"statement_timeout_ms": 300, "answered_503_after_s": round(elapsed, 2)},
+        )
         assert (await client.get("/pid")).status_code == 200  # the dead connection was dropped
 
 
