@@ -1,9 +1,10 @@
-"""A lost PostgreSQL connection turned into a disconnect SQLAlchemy understands: a pooled
-connection the server has already closed (a restart, an idle-session timeout) is replaced at
-checkout, before any statement of the unit of work runs; and a raw socket error or client-side
-timeout from the driver in the middle of a statement becomes a DBAPI error with the connection
-invalidated, so that it is answered 503, never 500. Not for: choosing the answer
-(kit.db.failures).
+"""Lost PostgreSQL connections made into disconnects SQLAlchemy understands, so that they are
+replaced or answered 503, never 500. Not for: choosing the answer (kit.db.failures).
+
+A pooled connection the server has already closed (a restart, an idle-session timeout) is
+replaced at checkout, before any statement of the unit of work runs; a raw socket error or
+client-side timeout from the driver in the middle of a statement becomes a DBAPI error with
+the connection invalidated.
 
 Why not `pool_pre_ping`: it costs round trips on every checkout. The driver already knows when
 the server closed the socket (the restart's goodbye arrives while the connection sits idle), so
