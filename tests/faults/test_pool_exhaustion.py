@@ -1,5 +1,5 @@
 """PostgreSQL pool exhaustion: 200 requests at once (product reads, order listings, orders placed,
-dashboards) against the served shop with a pool of 5, every round trip to PostgreSQL made 40 ms
+dashboards) against the served shop with a pool of 5, every round trip to PostgreSQL made 20 ms
 slower by the fault proxy so that each request holds its connection for a while. Every answer
 comes within pool_timeout + 1 s and is a success or a 503 problem+json with `Retry-After`, never
 a 500; once it is over no connection is left checked out and none idle in a transaction."""
@@ -20,7 +20,7 @@ from tests.live_server import login
 
 POOL_SIZE, POOL_TIMEOUT = 5, 1.0
 CONCURRENT = 200
-ROUND_TRIP_DELAY = 0.02  # each way: a write holds its connection for ~0.3 s
+ROUND_TRIP_DELAY = 0.01  # each way: a write holds its connection for ~0.2 s
 
 
 def _port(url: str) -> int:
