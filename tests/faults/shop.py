@@ -3,21 +3,27 @@ production) on a database migrated and seeded by tests/live_server.py's script, 
 in a file so that a test can look for tracebacks; and a catalog large enough that random reads
 mostly miss the in-process cache and reach Redis or the database."""
 
+import contextlib
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import asyncpg
+import httpx
 
 from apiforge.bench.targets import free_port
 from apiforge.kit.testing.services import create_postgres_database, drop_postgres_database
-from tests.live_server import SEED_SCRIPT, wait_ready
+from tests.live_server import SEED_SCRIPT
 
 STOP_TIMEOUT = 15
+# Start-up imports the whole service: on a two-core machine busy with other test runs that
+# has been seen to take over 30 s.
+START_TIMEOUT = 120
 
 
 @asynccontextmanager
@@ -56,11 +62,25 @@ def served_shop(
         process = subprocess.Popen(command, env=full_env, stderr=stderr)  # noqa: S603
         try:
             base_url = f"http://127.0.0.1:{port}"
-            wait_ready(base_url, process)
+            _wait_ready(base_url, process, log)
             yield base_url
         finally:
             process.terminate()
             process.wait(timeout=STOP_TIMEOUT)
+
+
+def _wait_ready(base_url: str, process: "subprocess.Popen[bytes]", log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"the shop exited with {process.returncode}: {log.read_text()[-2000:]}"
+            )
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"{base_url}/health/ready", timeout=2).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"the shop did not become ready within {START_TIMEOUT} s")
 
 
 async def add_products(database_url: str, count: int) -> list[int]:

@@ -2,7 +2,11 @@
 dashboards) against the served shop with a pool of 5, every round trip to PostgreSQL made 20 ms
 slower by the fault proxy so that each request holds its connection for a while. Every answer
 comes within pool_timeout + 1 s and is a success or a 503 problem+json with `Retry-After`, never
-a 500; once it is over no connection is left checked out and none idle in a transaction."""
+a 500; once it is over no connection is left checked out and none idle in a transaction.
+
+The time bound is the pool's: on a machine busy with other work, 200 requests cost CPU time
+before any of them reaches the pool. That cost is measured in the same run (200 `/health/live`
+at once, no database) and allowed on top."""
 
 import asyncio
 import random
@@ -13,7 +17,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.faults.figures import record
-from tests.faults.load import FreshConnections, Send, burst, percentile, statuses
+from tests.faults.load import FreshConnections, Requester, Send, burst, percentile, statuses
 from tests.faults.proxy import FaultProxy, latency
 from tests.faults.shop import add_products, scratch_postgres, served_shop, tracebacks
 from tests.live_server import login
@@ -50,6 +54,10 @@ async def _checked_out(client: httpx.AsyncClient) -> float:
             if sample.name == "apiforge_db_pool_checked_out":
                 return sample.value
     raise AssertionError("no apiforge_db_pool_checked_out in /metrics")
+
+
+async def _live(client: Requester) -> httpx.Response:
+    return await client.get("/health/live")
 
 
 async def test_pool_exhaustion_is_503_with_retry_after_never_500(
@@ -95,6 +103,9 @@ async def test_pool_exhaustion_is_503_with_retry_after_never_500(
                 clients = FreshConnections(base_url)
                 async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
                     await burst(clients, request, POOL_SIZE)  # the pool's connections opened
+                    live = ("GET /health/live", _live)
+                    control = await burst(clients, lambda _: live, CONCURRENT)
+                    machine = max(o.latency for o in control)
                     proxy.set(latency(ROUND_TRIP_DELAY))
                     outcomes = await burst(clients, request, CONCURRENT)
                     proxy.set(latency(0))
@@ -113,6 +124,7 @@ async def test_pool_exhaustion_is_503_with_retry_after_never_500(
             "requests": statuses(outcomes),
             "by_route": by_route,
             "slowest_s": round(max(o.latency for o in outcomes), 2),
+            "slowest_of_200_live_probes_at_once_s": round(machine, 2),
             "p50_s": round(percentile([o.latency for o in outcomes], 0.5), 2),
             "checked_out_after": checked_out,
             "sessions_after": sessions,
@@ -122,7 +134,8 @@ async def test_pool_exhaustion_is_503_with_retry_after_never_500(
     assert refused, "the pool was never exhausted: the test proves nothing"
     assert all(o.code == "db.unavailable" and o.retry_after == "1" for o in refused)
     assert all(o.content_type == "application/problem+json" for o in refused)
-    assert max(o.latency for o in outcomes) <= POOL_TIMEOUT + 1
+    assert statuses(control) == {"200": CONCURRENT}
+    assert max(o.latency for o in outcomes) <= POOL_TIMEOUT + 1 + machine
     assert checked_out == 0
     assert sessions.get("idle in transaction", 0) == 0
     assert sessions.get("active", 0) == 0

@@ -88,7 +88,7 @@ async def test_database_refusing_connections_is_503(
 async def test_redis_refusing_connections_is_only_degraded(kit_database_url: str) -> None:
     """Redis as a cache: the reads fall back to the database, so the pod stays in the Service
     and says what is wrong in the body (and the metric)."""
-    app = kit_app(kit_database_url, health=FAST, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    app = kit_app(kit_database_url, health=PATIENT, redis_url=f"redis://127.0.0.1:{free_port()}/0")
     async with serve(app) as client:
         started = time.monotonic()
         response = await client.get("/health/ready")
@@ -106,6 +106,7 @@ async def test_redis_required_and_refusing_connections_is_503_naming_redis(
 ) -> None:
     status, body, elapsed = await _ready(
         kit_database_url,
+        PATIENT,
         redis_url=f"redis://127.0.0.1:{free_port()}/0",
         redis=RedisSettings(required=True),
     )
