@@ -77,6 +77,10 @@ class DatabaseSettings(BaseModel):
     # PostgreSQL: how long a statement waits for a row or table lock before it fails (409):
     # a row held by a stuck session must not pin a pooled connection per waiting request.
     lock_timeout_ms: int = Field(default=2000, ge=0)
+    # PostgreSQL: the client's own ceiling on every statement, for a server that cannot answer
+    # at all (frozen, or partitioned away), which no server-side timeout can cut. Off by
+    # default: it would also cut statements run with the statement timeout lifted on purpose.
+    client_timeout_seconds: float | None = Field(default=None, gt=0, le=3600)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     echo: bool = False
 

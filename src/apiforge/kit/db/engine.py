@@ -3,8 +3,8 @@
 SQLite gets WAL, foreign keys, a busy timeout and explicit BEGIN (DEFERRED for reads,
 IMMEDIATE for writes, so a writer takes the lock up front instead of failing to upgrade a
 read lock half way through). PostgreSQL gets a sized pool, server-side statement and lock
-timeouts, a client-side backstop for a server that cannot answer at all, and dead connections
-recognised as such (kit.db.disconnects).
+timeouts, optionally a client-side ceiling for a server that cannot answer at all, and dead
+connections recognised as such (kit.db.disconnects).
 """
 
 from typing import Any
@@ -21,10 +21,6 @@ from apiforge.kit.settings import DatabaseSettings, is_sqlite_url
 # Execution option read by the SQLite BEGIN hook; only these two values are ever emitted.
 BEGIN_MODE_OPTION = "apiforge_sqlite_begin"
 _BEGIN_STATEMENTS = {"DEFERRED": "BEGIN DEFERRED", "IMMEDIATE": "BEGIN IMMEDIATE"}
-# The client gives up this long after the server's own statement timeout should have answered:
-# only a server that cannot answer (a partition, a frozen host) gets that far, and then the
-# request gets its 503 instead of hanging until TCP itself gives up, minutes later.
-CLIENT_TIMEOUT_GRACE_SECONDS = 1.0
 
 
 def create_engine(
@@ -52,8 +48,9 @@ def _postgres_engine(url: str, settings: DatabaseSettings, application_name: str
     connect_args: dict[str, Any] = {"timeout": settings.pool_timeout}
     if settings.statement_timeout_ms:
         server_settings["statement_timeout"] = str(settings.statement_timeout_ms)
-        grace = CLIENT_TIMEOUT_GRACE_SECONDS
-        connect_args["command_timeout"] = settings.statement_timeout_ms / 1000 + grace
+    if settings.client_timeout_seconds:
+        # asyncpg's: a statement not answered by then is a TimeoutError (kit.db.disconnects).
+        connect_args["command_timeout"] = settings.client_timeout_seconds
     if settings.lock_timeout_ms:
         server_settings["lock_timeout"] = str(settings.lock_timeout_ms)
     connect_args["server_settings"] = server_settings
