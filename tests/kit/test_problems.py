@@ -1,5 +1,6 @@
 """Every error answer is RFC 9457 problem+json carrying a stable `code` and the request ID."""
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from typing import Any
@@ -111,6 +112,31 @@ DATABASE_ERRORS: dict[str, Exception] = {
 @router.get("/db/{kind}")
 async def database_failure(kind: str) -> None:
     raise DATABASE_ERRORS[kind]
+
+
+async def _fails(error: Exception) -> None:
+    await asyncio.sleep(0)
+    raise error
+
+
+async def _slow() -> None:
+    await asyncio.sleep(10)  # cancelled when a sibling fails
+
+
+CONCURRENT_ERRORS: dict[str, Exception] = {
+    "pool": DATABASE_ERRORS["pool"],
+    "conflict": WidgetTakenError("A widget with this name exists."),
+    "bug": ValueError("a bug in one of the reads"),
+}
+
+
+@router.get("/concurrent/{kind}")
+async def concurrent_failure(kind: str) -> None:
+    """Reads run in a TaskGroup (as the shop's dashboard does): a failure arrives wrapped in
+    an ExceptionGroup."""
+    async with asyncio.TaskGroup() as group:
+        group.create_task(_slow())
+        group.create_task(_fails(CONCURRENT_ERRORS[kind]))
 
 
 @pytest.fixture
@@ -277,3 +303,22 @@ async def test_extra_members_cannot_replace_the_standard_ones(sqlite_url: str) -
     assert response.status_code == 409
     body = response.json()
     assert (body["code"], body["status"], body["hint"]) == ("conflict", 409, "rename")
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "code"),
+    [
+        ("pool", 503, "db.unavailable"),
+        ("conflict", 409, "widgets.name_taken"),
+        ("bug", 500, "internal"),
+    ],
+)
+async def test_a_failure_among_concurrent_reads_gets_its_own_answer(
+    client: httpx.AsyncClient, kind: str, status: int, code: str
+) -> None:
+    """A pool running dry under a TaskGroup once answered 500; the group is unwrapped, and only
+    a bug in it stays a 500."""
+    response = await client.get(f"/concurrent/{kind}")
+    assert response.status_code == status
+    assert problem(response)["code"] == code
+    assert ("retry-after" in response.headers) is (status == 503)

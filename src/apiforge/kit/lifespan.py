@@ -25,13 +25,20 @@ logger = logging.getLogger("apiforge.lifespan")
 
 
 def _redis_client(settings: Settings) -> "Redis":
-    from redis.asyncio import Redis  # optional extra: imported only when configured
+    # Optional extra: imported only when configured.
+    from redis.asyncio import Redis
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
 
     return Redis.from_url(
         settings.redis_url or "",
         socket_timeout=settings.redis.socket_timeout,
         socket_connect_timeout=settings.redis.connect_timeout,
         health_check_interval=30,
+        # Never redis-py's own policy (10 retries with backoff on timeouts too): one immediate
+        # retry, on a broken connection only (a pooled one Redis closed when it restarted).
+        retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
     )
 
 
@@ -49,9 +56,7 @@ def build_lifespan(
         database = Database.from_url(settings.database_url, settings.db, name=settings.service_name)
         redis = _redis_client(settings) if settings.redis_url else None
         cache = (
-            build_cache(settings.cache, redis, timeout=settings.redis.socket_timeout)
-            if settings.cache.enabled
-            else None
+            build_cache(settings.cache, redis, settings.redis) if settings.cache.enabled else None
         )
         tokens = AccessTokenCodec(settings.auth, settings.signing_key)
         http_client = build_http_client()

@@ -2,7 +2,7 @@
 and the request ID. Not for: deciding what is an error (that is `errors.py`)."""
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, cast
 
@@ -168,9 +168,32 @@ async def _on_database_error(request: Request, exc: Exception) -> Response:
     )
 
 
+def _leaves(group: BaseExceptionGroup[BaseException]) -> Iterator[BaseException]:
+    for error in group.exceptions:
+        if isinstance(error, BaseExceptionGroup):
+            yield from _leaves(error)
+        else:
+            yield error
+
+
+async def _on_exception_group(request: Request, exc: Exception) -> Response:
+    """Concurrent reads in a route (an `asyncio.TaskGroup`) fail together as an
+    `ExceptionGroup`: when everything in it has an answer of its own (an `AppError`, a database
+    outage or conflict), the first one is the answer, as if the work had not been concurrent;
+    anything else in it is a bug, left to the error boundary (a logged 500)."""
+    leaves = list(_leaves(cast(ExceptionGroup[Exception], exc)))
+    if not all(isinstance(e, AppError) or classify(cast(Exception, e)) for e in leaves):
+        raise exc
+    first = cast(Exception, leaves[0])
+    if isinstance(first, AppError):
+        return await _on_app_error(request, first)
+    return await _on_database_error(request, first)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     for error in (sa_exc.DBAPIError, sa_exc.TimeoutError):
         app.add_exception_handler(error, _on_database_error)
+    app.add_exception_handler(ExceptionGroup, _on_exception_group)
     app.add_exception_handler(AppError, _on_app_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)

@@ -74,6 +74,13 @@ class DatabaseSettings(BaseModel):
     pool_recycle: int = Field(default=1800, ge=-1)
     pool_pre_ping: bool = False
     statement_timeout_ms: int = Field(default=5000, ge=0)
+    # PostgreSQL: how long a statement waits for a row or table lock before it fails (409):
+    # a row held by a stuck session must not pin a pooled connection per waiting request.
+    lock_timeout_ms: int = Field(default=2000, ge=0)
+    # PostgreSQL: the client's own ceiling on every statement, for a server that cannot answer
+    # at all (frozen, or partitioned away), which no server-side timeout can cut. Off by
+    # default: it would also cut statements run with the statement timeout lifted on purpose.
+    client_timeout_seconds: float | None = Field(default=None, gt=0, le=3600)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     echo: bool = False
     # PostgreSQL Row-Level Security as defence in depth for tenant-owned tables: each
@@ -83,10 +90,17 @@ class DatabaseSettings(BaseModel):
 
 
 class RedisSettings(BaseModel):
-    """Client timeouts (seconds): every Redis call is bounded, so a slow Redis is a miss."""
+    """Client timeouts (seconds): every Redis call is bounded, so a slow Redis is a miss; after
+    `breaker_failures` failed calls in a row the cache stops calling it for
+    `breaker_cooldown_seconds`, then probes. `required`: whether `/health/ready` fails while
+    Redis does (false: Redis is only a cache, and its failure is reported as degraded)."""
 
-    socket_timeout: float = Field(default=1.0, gt=0)
-    connect_timeout: float = Field(default=1.0, gt=0)
+    # A cache call that takes longer than this costs more than the database read it saves.
+    socket_timeout: float = Field(default=0.5, gt=0)
+    connect_timeout: float = Field(default=0.5, gt=0)
+    breaker_failures: int = Field(default=3, ge=1)
+    breaker_cooldown_seconds: float = Field(default=2.0, gt=0, le=300)
+    required: bool = False
 
 
 ExternalAlgorithm = Literal["RS256", "ES256", "EdDSA"]

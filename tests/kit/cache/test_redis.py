@@ -12,6 +12,9 @@ import pytest
 from redis.asyncio import Redis
 
 from apiforge.kit.cache import MemoryCache, RedisCache, TieredCache
+from apiforge.kit.cache.breaker import BreakerState
+from tests.faults.proxy import PASS, RESET, FaultProxy
+from tests.kit.cache.test_contract import until
 
 
 @contextmanager
@@ -90,7 +93,7 @@ async def dead_redis() -> AsyncIterator[Redis]:
 
 
 async def test_redis_down_is_a_miss_counted_and_logged_once(dead_redis: Redis) -> None:
-    cache = RedisCache(dead_redis, timeout=0.5, retry_after=0.05)
+    cache = RedisCache(dead_redis, timeout=0.5, failures=1, cooldown=0.05)
     loads = 0
 
     async def loader() -> bytes:
@@ -98,17 +101,23 @@ async def test_redis_down_is_a_miss_counted_and_logged_once(dead_redis: Redis) -
         loads += 1
         return b"from the database"
 
-    with cache_log() as records:
-        for _ in range(5):
-            assert await cache.get_or_load("k", loader, ttl=10, tags=["t"]) == b"from the database"
-            await cache.set("k", b"v", ttl=10)
-            await cache.delete("k")
-            await cache.invalidate_tags("t")
-            await asyncio.sleep(0.06)  # past retry_after: Redis is really tried again
+    try:
+        with cache_log() as records:
+            for _ in range(5):
+                value = await cache.get_or_load("k", loader, ttl=10, tags=["t"])
+                assert value == b"from the database"
+                await cache.set("k", b"v", ttl=10)
+                await cache.delete("k")
+                await cache.invalidate_tags("t")
+                await asyncio.sleep(0.06)  # past the cool-down: Redis is probed again
+    finally:
+        await cache.aclose()
     assert loads == 5
     assert cache.stats.errors >= 5
     assert cache.stats.hits == 0
-    assert [r.getMessage().split(",")[0] for r in records] == ["cache redis unavailable"]
+    assert cache.breaker.openings >= 2  # the probes failed, each opening it again
+    assert len(records) == 1
+    assert records[0].getMessage().startswith("cache redis unavailable after 1 failed calls")
 
 
 async def test_tiered_with_redis_down_still_caches_in_process(dead_redis: Redis) -> None:
@@ -144,16 +153,26 @@ async def test_a_redis_that_never_answers_is_cut_off_by_the_timeout() -> None:
         await server.wait_closed()
 
 
-async def test_recovery_is_logged_once(redis_client: Redis, dead_redis: Redis) -> None:
-    cache = RedisCache(dead_redis, timeout=0.5, retry_after=0.01)
-    with cache_log() as records:
-        assert await cache.get("k") is None
-        cache.redis = redis_client  # Redis is back
-        await asyncio.sleep(0.02)
-        assert await cache.get("k") is None
-        assert await cache.get("k") is None
-    assert [r.getMessage().split(":")[0].split(" after")[0] for r in records] == [
-        "cache redis unavailable, serving misses",
+async def test_recovery_is_logged_once(redis_url: str, redis_client: Redis) -> None:
+    port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
+    with FaultProxy(port) as proxy:
+        client = Redis.from_url(redis_url.replace(f":{port}/", f":{proxy.port}/"))
+        cache = RedisCache(client, timeout=0.5, failures=1, cooldown=0.01)
+        try:
+            with cache_log() as records:
+                proxy.set(RESET)
+                assert await cache.get("k") is None
+                proxy.set(PASS)  # Redis is back
+                await asyncio.sleep(0.02)
+                assert await cache.get("k") is None  # skipped: it starts the probe
+                await until(lambda: cache.breaker.state is BreakerState.CLOSED)
+                await cache.set("k", b"v", ttl=10)
+                assert await cache.get("k") == b"v"
+        finally:
+            await cache.aclose()
+            await client.aclose()
+    assert [r.getMessage().split(" after")[0] for r in records] == [
+        "cache redis unavailable",
         "cache redis available again",
     ]
 

@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from apiforge.bench.targets import free_port  # nothing listens there
 from apiforge.kit import Migrations, app_state, create_app
-from apiforge.kit.settings import HealthSettings
+from apiforge.kit.settings import HealthSettings, RedisSettings
 from apiforge.shop.migrations import MIGRATIONS_DIR
 from apiforge.shop.models import metadata
 from tests.kit.apps import capture_kit_logs, kit_app, kit_settings, serve
@@ -85,9 +85,30 @@ async def test_database_refusing_connections_is_503(
     assert any("readiness check database failed" in r.getMessage() for r in caplog.records)
 
 
-async def test_redis_refusing_connections_is_503_naming_redis(kit_database_url: str) -> None:
+async def test_redis_refusing_connections_is_only_degraded(kit_database_url: str) -> None:
+    """Redis as a cache: the reads fall back to the database, so the pod stays in the Service
+    and says what is wrong in the body (and the metric)."""
+    app = kit_app(kit_database_url, health=PATIENT, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    async with serve(app) as client:
+        started = time.monotonic()
+        response = await client.get("/health/ready")
+        elapsed = time.monotonic() - started
+        scraped = (await client.get("/metrics")).text
+    assert response.status_code == 200
+    assert response.json() == {"status": "degraded", "checks": {"database": "ok", "redis": "error"}}
+    assert elapsed < 2
+    assert 'apiforge_dependency_up{dependency="redis"} 0.0' in scraped
+    assert 'apiforge_dependency_up{dependency="database"} 1.0' in scraped
+
+
+async def test_redis_required_and_refusing_connections_is_503_naming_redis(
+    kit_database_url: str,
+) -> None:
     status, body, elapsed = await _ready(
-        kit_database_url, redis_url=f"redis://127.0.0.1:{free_port()}/0"
+        kit_database_url,
+        PATIENT,
+        redis_url=f"redis://127.0.0.1:{free_port()}/0",
+        redis=RedisSettings(required=True),
     )
     assert status == 503
     assert body["code"] == "health.not_ready"
@@ -98,9 +119,17 @@ async def test_redis_refusing_connections_is_503_naming_redis(kit_database_url: 
 
 async def test_hung_redis_times_out_quickly(sqlite_url: str, silent_port: int) -> None:
     status, body, elapsed = await _ready(sqlite_url, redis_url=f"redis://127.0.0.1:{silent_port}/0")
-    assert status == 503
-    assert body["checks"] == {"database": "ok", "redis": "timeout"}
+    assert status == 200
+    assert body == {"status": "degraded", "checks": {"database": "ok", "redis": "timeout"}}
     assert elapsed < 1.5  # the health timeout (0.3 s), not Redis's own socket timeout
+
+
+async def test_a_failing_database_is_503_whatever_redis_does(silent_port: int) -> None:
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/postgres"
+    status, body, _ = await _ready(url, redis_url=f"redis://127.0.0.1:{silent_port}/0")
+    assert status == 503
+    assert body["checks"] == {"database": "error", "redis": "timeout"}
+    assert body["detail"] == "Not ready: database"
 
 
 async def test_hung_database_times_out_quickly(silent_port: int) -> None:

@@ -32,8 +32,10 @@ process's listener task bumps its L1 counters, typically within milliseconds. If
 subscription drops, an L1 serves stale entries for at most the L1 TTL (default 5 s, the
 backstop), and it clears itself on resubscribing. Redis down or slow (every call bounded by
 `settings.redis.socket_timeout`) is a miss, never an error: the loader's result is returned,
-failures are counted in `stats.errors` and logged once per burst; an invalidation lost that
-way leaves Redis entries to their TTL, so keep TTLs as short as the data's tolerance.
+failures are counted in `stats.errors` and logged once per burst, and after a few failures in
+a row a circuit breaker stops calling Redis for a cool-down while a background PING probes it
+(kit.cache.breaker); an invalidation lost that way leaves Redis entries to their TTL, so keep
+TTLs as short as the data's tolerance.
 """
 
 from apiforge.kit.cache.factory import build_cache

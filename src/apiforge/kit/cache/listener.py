@@ -31,7 +31,8 @@ class InvalidationListener:
         *,
         origin: str,
         poll_seconds: float = 1.0,
-        max_backoff: float = 5.0,
+        # Short: a Redis back from an outage is heard from within about a second.
+        max_backoff: float = 1.0,
     ) -> None:
         self.redis = redis
         self.channel = channel

@@ -1,5 +1,6 @@
 """The shared cache on Redis (redis.asyncio): entries stamped with versioned tags, one round
-trip per read, failures answered as misses. Not for: in-process caching (see `memory.py`)."""
+trip per read, failures answered as misses, a circuit breaker in front. Not for: in-process
+caching (see `memory.py`)."""
 
 import asyncio
 import time
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import orjson
 
 from apiforge.kit.cache.base import SnapshotCache
-from apiforge.kit.cache.outage import Outage
+from apiforge.kit.cache.breaker import CircuitBreaker
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -71,7 +72,10 @@ class RedisCache(SnapshotCache[RedisRead]):
     invalidated). A read is one MGET of the entry and its tags' versions; an invalidation is
     one MULTI of INCRs, plus a PUBLISH on `channel` when one is given (the tiered cache's L1s
     listen there). Every call is bounded by `timeout`; a failed call is a miss (or a skipped
-    write), counted in `stats.errors`, and for `retry_after` seconds Redis is not tried."""
+    write), counted in `stats.errors`. After `failures` failed calls in a row the `breaker`
+    opens: Redis is not called for `cooldown` seconds (each skipped call counted in
+    `stats.errors` too), then a background PING decides whether it is back (kit.cache.breaker).
+    """
 
     def __init__(
         self,
@@ -79,8 +83,9 @@ class RedisCache(SnapshotCache[RedisRead]):
         *,
         prefix: str = "apiforge:cache:",
         channel: str | None = None,
-        timeout: float = 1.0,
-        retry_after: float = 1.0,
+        timeout: float = 0.5,
+        failures: int = 3,
+        cooldown: float = 2.0,
         name: str = "redis",
     ) -> None:
         super().__init__(name)
@@ -89,7 +94,7 @@ class RedisCache(SnapshotCache[RedisRead]):
         self.channel = channel
         self.origin = uuid.uuid4().hex  # lets a process ignore its own invalidation messages
         self.timeout = timeout
-        self.outage = Outage(name, retry_after=retry_after)
+        self.breaker = CircuitBreaker(name, self._ping, failures=failures, cooldown=cooldown)
         self._failures = redis_failures()
         self._set_script = redis.register_script(_SET_WITH_CURRENT_VERSIONS)
 
@@ -101,7 +106,7 @@ class RedisCache(SnapshotCache[RedisRead]):
 
     async def _call(self, operation: Callable[[], Awaitable[T]]) -> T | object:
         """The operation's result, or `_FAILED` (never an exception) when Redis is down."""
-        if self.outage.blocked:
+        if not self.breaker.allows():
             self.stats.errors += 1
             return _FAILED
         try:
@@ -109,10 +114,19 @@ class RedisCache(SnapshotCache[RedisRead]):
                 result = await operation()
         except self._failures as exc:
             self.stats.errors += 1
-            self.outage.failed(exc)
+            self.breaker.failed(exc)
             return _FAILED
-        self.outage.succeeded()
+        self.breaker.succeeded()
         return result
+
+    async def _ping(self) -> bool:
+        """The breaker's probe: whether Redis answers a PING within `timeout`."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                await self.redis.ping()
+        except self._failures:
+            return False
+        return True
 
     async def _lookup(self, key: str, tags: tuple[str, ...]) -> tuple[bytes | None, RedisRead]:
         keys = [self._entry_key(key), *self._tag_keys(tags)]
@@ -170,3 +184,6 @@ class RedisCache(SnapshotCache[RedisRead]):
             return result
 
         await self._call(bump)
+
+    async def aclose(self) -> None:
+        await self.breaker.aclose()

@@ -88,3 +88,4 @@ class TieredCache(SnapshotCache[TieredRead]):
     async def aclose(self) -> None:
         if self.listener is not None:
             await self.listener.stop()
+        await self.l2.aclose()

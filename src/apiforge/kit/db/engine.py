@@ -2,7 +2,9 @@
 
 SQLite gets WAL, foreign keys, a busy timeout and explicit BEGIN (DEFERRED for reads,
 IMMEDIATE for writes, so a writer takes the lock up front instead of failing to upgrade a
-read lock half way through). PostgreSQL gets a sized pool and a server-side statement timeout.
+read lock half way through). PostgreSQL gets a sized pool, server-side statement and lock
+timeouts, optionally a client-side ceiling for a server that cannot answer at all, and dead
+connections recognised as such (kit.db.disconnects).
 """
 
 from typing import Any
@@ -12,6 +14,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, Pool
 
+from apiforge.kit.db.disconnects import watch_disconnects
 from apiforge.kit.db.pool import TimedQueuePool
 from apiforge.kit.settings import DatabaseSettings, is_sqlite_url
 
@@ -42,13 +45,16 @@ def pool_class_for(url: str) -> type[Pool]:
 
 def _postgres_engine(url: str, settings: DatabaseSettings, application_name: str) -> AsyncEngine:
     server_settings = {"application_name": application_name, "jit": "off"}
+    connect_args: dict[str, Any] = {"timeout": settings.pool_timeout}
     if settings.statement_timeout_ms:
         server_settings["statement_timeout"] = str(settings.statement_timeout_ms)
-    connect_args: dict[str, Any] = {
-        "server_settings": server_settings,
-        "timeout": settings.pool_timeout,
-    }
-    return create_async_engine(
+    if settings.client_timeout_seconds:
+        # asyncpg's: a statement not answered by then is a TimeoutError (kit.db.disconnects).
+        connect_args["command_timeout"] = settings.client_timeout_seconds
+    if settings.lock_timeout_ms:
+        server_settings["lock_timeout"] = str(settings.lock_timeout_ms)
+    connect_args["server_settings"] = server_settings
+    engine = create_async_engine(
         url,
         pool_size=settings.pool_size,
         max_overflow=settings.max_overflow,
@@ -59,6 +65,8 @@ def _postgres_engine(url: str, settings: DatabaseSettings, application_name: str
         connect_args=connect_args,
         poolclass=pool_class_for(url),
     )
+    watch_disconnects(engine.sync_engine)
+    return engine
 
 
 def _sqlite_engine(url: str, settings: DatabaseSettings) -> AsyncEngine:

@@ -1,6 +1,12 @@
 """`/health/live`: the process answers. `/health/ready`: the database and, when configured,
 Redis answer within a short timeout, and the database schema is at the service's migration
-head; otherwise 503 naming what failed ("migrations: pending" for a schema that is behind)."""
+head; otherwise 503 naming what failed ("migrations: pending" for a schema that is behind).
+
+Only what the pod cannot serve without fails readiness: the database and the schema always,
+Redis only when `redis.required` is set. Redis as a mere cache failing answers 200 with
+`"status": "degraded"`: a shared cache that hangs must not take every pod out of the Service
+at once (the reads fall back to the database). Each check's result is also the
+`<namespace>_dependency_up` gauge."""
 
 import asyncio
 import logging
@@ -80,9 +86,23 @@ async def ready(request: Request) -> Response:
         *(_check(n, p, timeout) for n, p in zip(names, probes, strict=True))
     )
     checks = dict(zip(names, results, strict=True))
-    if all(result == "ok" for result in results):
+    _record(request, checks)
+    optional = set() if state.settings.redis.required else {"redis"}
+    failed = [name for name, result in checks.items() if result != "ok"]
+    if not failed:
         return JSONResponse({"status": "ok", "checks": checks})
-    failed = ", ".join(name for name, result in checks.items() if result != "ok")
+    if set(failed) <= optional:
+        return JSONResponse({"status": "degraded", "checks": checks})
+    detail = "Not ready: " + ", ".join(name for name in failed if name not in optional)
     return problem_response(
-        status=503, code="health.not_ready", detail=f"Not ready: {failed}", extra={"checks": checks}
+        status=503, code="health.not_ready", detail=detail, extra={"checks": checks}
     )
+
+
+def _record(request: Request, checks: dict[str, str]) -> None:
+    metrics = app_config(request.app).metrics
+    if metrics is None:
+        return
+    for name, result in checks.items():
+        if name != "migrations":  # a schema state, not a dependency
+            metrics.dependency_up.labels(name).set(1 if result == "ok" else 0)

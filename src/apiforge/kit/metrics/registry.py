@@ -48,6 +48,7 @@ class AppMetrics:
     cache_misses: Counter
     cache_errors: Counter
     after_commit_failures: Counter
+    dependency_up: Gauge
     loop_lag: Histogram
     build_info: Gauge
 
@@ -110,6 +111,15 @@ def build_metrics(*, version: str, namespace: str = "apiforge") -> AppMetrics:
             f"{namespace}_after_commit_failures_total",
             "After-commit callbacks that raised (logged; the committed answer stood).",
             registry=own,
+        ),
+        # Set by each readiness probe; the most recent answer wins across workers.
+        dependency_up=Gauge(
+            f"{namespace}_dependency_up",
+            "1 when the dependency answered the last readiness check, 0 when not (a required "
+            "one failing makes the pod not ready, an optional one only degraded).",
+            ["dependency"],
+            registry=own,
+            multiprocess_mode="livemostrecent",
         ),
         loop_lag=Histogram(
             f"{namespace}_event_loop_lag_seconds",
