@@ -36,8 +36,14 @@ _MEMBERS = scoped(
     .order_by(memberships.c.id),
     memberships,
 )
+# Named SET values: without them the update sets every column the parameters name, and
+# `user_id`, a column, is also the WHERE clause's parameter (a CompileError: every role
+# change was a 500).
 _SET_ROLE = scoped(
-    update(memberships).where(memberships.c.user_id == bindparam("user_id")), memberships
+    update(memberships)
+    .where(memberships.c.user_id == bindparam("member_id"))
+    .values(role=bindparam("new_role")),
+    memberships,
 )
 _REMOVE = scoped(
     delete(memberships).where(memberships.c.user_id == bindparam("user_id")), memberships
@@ -96,7 +102,8 @@ class MembershipRepository:
         return (await self.session.execute(_MEMBERS, self.params)).all()
 
     async def set_role(self, user_id: int, role: str) -> None:
-        await self.session.execute(_SET_ROLE, {**self.params, "user_id": user_id, "role": role})
+        params = {**self.params, "member_id": user_id, "new_role": role}
+        await self.session.execute(_SET_ROLE, params)
 
     async def remove(self, user_id: int) -> None:
         await self.session.execute(_REMOVE, {**self.params, "user_id": user_id})
