@@ -88,6 +88,15 @@ from apiforge.kit.pagination import (
     decode_cursor,
     encode_cursor,
 )
+from apiforge.kit.proxies import ProxySettings
+from apiforge.kit.rates import (
+    LimitKey,
+    OnFailure,
+    Rate,
+    RateLimitPolicy,
+    RateLimitPolicySettings,
+    RateLimitSettings,
+)
 from apiforge.kit.readiness import Deployment, Finding, Severity, production_findings
 from apiforge.kit.serving import ServeOptions, prepare_metrics_dir, serve_factory, serve_metrics
 from apiforge.kit.settings import (
@@ -158,6 +167,7 @@ __all__ = [
     "IssuedAccessToken",
     "IssuerUnavailableError",
     "LifespanResource",
+    "LimitKey",
     "LongText",
     "LoopLagSettings",
     "MemoryCache",
@@ -167,6 +177,7 @@ __all__ = [
     "MoneyMinor",
     "NewApiKey",
     "NotFoundError",
+    "OnFailure",
     "Page",
     "PageCursor",
     "PasswordHasher",
@@ -175,6 +186,11 @@ __all__ = [
     "PermissionDeniedError",
     "Principal",
     "ProfilingSettings",
+    "ProxySettings",
+    "Rate",
+    "RateLimitPolicy",
+    "RateLimitPolicySettings",
+    "RateLimitSettings",
     "RateLimitedError",
     "ReadOnlySessionError",
     "ReadSession",

@@ -12,6 +12,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from apiforge.kit.proxies import ProxySettings
+from apiforge.kit.rates import RateLimitSettings
+
 # A key everybody can read in this file: accepted in development and test so that
 # `make run` needs no set-up, refused in production.
 DEVELOPMENT_SECRET_KEY = "apiforge-development-secret-key-do-not-use-in-production"  # noqa: S105  # public by design; refused in production
@@ -304,6 +307,8 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     health: HealthSettings = HealthSettings()
     cache: CacheSettings = CacheSettings()
+    ratelimit: RateLimitSettings = RateLimitSettings()
+    proxy: ProxySettings = ProxySettings()
     metrics: MetricsSettings = MetricsSettings()
     tracing: TracingSettings = TracingSettings()
     loop_lag: LoopLagSettings = LoopLagSettings()
@@ -362,6 +367,7 @@ class Settings(BaseSettings):
         self.cache = _unset_from(
             self.cache, key_prefix=f"{name}:cache:", channel=f"{name}:cache:invalidations"
         )
+        self.ratelimit = _unset_from(self.ratelimit, key_prefix=f"{name}:ratelimit:")
         self.metrics = _unset_from(self.metrics, namespace=name.replace("-", "_"))
         self.tracing = _unset_from(self.tracing, service_name=name)
 
