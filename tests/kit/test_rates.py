@@ -1,5 +1,5 @@
 """Policies as data: rates parse from what people write, settings adjust a declared policy by
-name (from the environment too)."""
+name (from the environment too), and a name the service does not declare stops the start."""
 
 import pytest
 from pydantic import ValidationError
@@ -11,7 +11,10 @@ from apiforge.kit import (
     RateLimitPolicy,
     RateLimitPolicySettings,
     Settings,
+    StartupError,
+    create_app,
 )
+from tests.kit.apps import kit_settings
 
 WRITES = RateLimitPolicy("writes", Rate.parse_all("20/s, 1000/h"), LimitKey.PRINCIPAL)
 
@@ -75,3 +78,9 @@ def test_a_bad_rate_in_the_environment_stops_settings(monkeypatch: pytest.Monkey
 def test_the_key_prefix_follows_the_service_name() -> None:
     settings = Settings(_env_file=None, environment="test", service_name="notes")  # type: ignore[arg-type]  # coerced
     assert settings.ratelimit.key_prefix == "notes:ratelimit:"
+
+
+def test_adjusting_an_undeclared_policy_stops_the_start(sqlite_url: str) -> None:
+    settings = kit_settings(sqlite_url, ratelimit={"policies": {"wirtes": {"rates": "1/s"}}})
+    with pytest.raises(StartupError, match="no policy named wirtes; the service declares writes"):
+        create_app(settings, rate_limits=[WRITES])

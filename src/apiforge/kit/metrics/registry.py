@@ -48,6 +48,7 @@ class AppMetrics:
     cache_misses: Counter
     cache_errors: Counter
     after_commit_failures: Counter
+    ratelimit_decisions: Counter
     loop_lag: Histogram
     build_info: Gauge
 
@@ -109,6 +110,13 @@ def build_metrics(*, version: str, namespace: str = "apiforge") -> AppMetrics:
         after_commit_failures=Counter(
             f"{namespace}_after_commit_failures_total",
             "After-commit callbacks that raised (logged; the committed answer stood).",
+            registry=own,
+        ),
+        ratelimit_decisions=Counter(
+            f"{namespace}_ratelimit_decisions_total",
+            "Rate-limit decisions, by policy and outcome (allowed, limited; while Redis is "
+            "down: failed_open, failed_closed, fallback_allowed, fallback_limited).",
+            ["policy", "outcome"],
             registry=own,
         ),
         loop_lag=Histogram(

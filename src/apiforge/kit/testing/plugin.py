@@ -200,7 +200,11 @@ async def client(
     app: FastAPI, db_connection: AsyncConnection | None, app_reset: None
 ) -> AsyncIterator[httpx.AsyncClient]:
     """An httpx client on the running app, inside the test's transaction. Cached identity
-    lookups are dropped first: they were read from another test's rolled-back data."""
-    await app_state(app).identity.forget_all()
+    lookups are dropped first: they were read from another test's rolled-back data; so are
+    rate-limit counts, which other tests' requests ran up."""
+    state = app_state(app)
+    await state.identity.forget_all()
+    if state.rate_limiter is not None:
+        await state.rate_limiter.clear()
     async with asgi_client(app) as http:
         yield http
