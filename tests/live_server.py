@@ -91,12 +91,15 @@ def scratch_database(kind: str, directory: Path, admin_url: str | None) -> Itera
 def live_shop_server(
     database_url: str, *, workers: int = 1, env: dict[str, str] | None = None
 ) -> Iterator[str]:
-    """Migrate and seed `database_url`, serve the shop on it, yield the base URL."""
+    """Migrate and seed `database_url`, serve the shop on it, yield the base URL. Rate limits
+    are off unless `env` turns them on: the tests on live servers send bursts from one address
+    and principal on purpose (the limits' own tests turn them on)."""
     full_env = {
         **os.environ,
         "APIFORGE_ENVIRONMENT": "test",
         "APIFORGE_DATABASE_URL": database_url,
         "APIFORGE_LOG_LEVEL": "ERROR",
+        "APIFORGE_RATELIMIT__ENABLED": "false",
         **(env or {}),
     }
     subprocess.run(  # noqa: S603  # our own interpreter and script

@@ -18,6 +18,7 @@ from apiforge.shop.identity import ShopIdentityStore
 from apiforge.shop.migrations import MIGRATIONS_DIR
 from apiforge.shop.orders.router import router as orders_router
 from apiforge.shop.organizations.router import router as organizations_router
+from apiforge.shop.ratelimits import SHOP_RATE_LIMITS
 from apiforge.shop.settings import ShopSettings
 
 DESCRIPTION = """A reference shop built on apiforge.kit: accounts with revocable JWT access
@@ -47,4 +48,5 @@ def create_shop_app(settings: ShopSettings | None = None) -> FastAPI:
         body_limits={IMPORT_PATH: settings.catalog.import_max_bytes},
         front_cache=catalog_front_cache(settings.catalog),
         identity_store=ShopIdentityStore,
+        rate_limits=SHOP_RATE_LIMITS,
     )

@@ -11,6 +11,7 @@ from apiforge.kit import (
     RenderedJson,
     private_no_store,
     problem_responses,
+    rate_limit,
 )
 from apiforge.shop.orders.dependencies import (
     CancellableOrder,
@@ -24,9 +25,10 @@ from apiforge.shop.orders.dependencies import (
 )
 from apiforge.shop.orders.schemas import OrderCreate, OrderRead
 from apiforge.shop.permissions import OrdersAuditor
+from apiforge.shop.ratelimits import AUTHENTICATED, WRITES
 from apiforge.shop.tenancy import OrgOrdersBuyer, OrgOrdersReader
 
-router = APIRouter(prefix="/api", tags=["orders"])
+router = APIRouter(prefix="/api", tags=["orders"], dependencies=[rate_limit(*AUTHENTICATED)])
 
 
 def private_json(request: Request, payload: object) -> Response:
@@ -43,6 +45,7 @@ def private_json(request: Request, payload: object) -> Response:
     status_code=201,
     summary="Place an order of my own",
     responses=problem_responses(401, 403, 404, 409, 422),
+    dependencies=[rate_limit(WRITES)],
 )
 async def place_order(body: OrderCreate, owner: OwnOrders, orders: OrderWrites) -> OrderRead:
     return await orders.place(owner, body)
@@ -78,6 +81,7 @@ async def get_order(order_id: PathId, gate: ReadableOrder, orders: OrderReads) -
     "/orders/{order_id}/cancel",
     summary="Cancel an order (my own, or my organization's as a buyer) and restock",
     responses=problem_responses(401, 403, 404, 409, 422),
+    dependencies=[rate_limit(WRITES)],
 )
 async def cancel_order(order_id: PathId, gate: CancellableOrder, orders: OrderWrites) -> OrderRead:
     return await orders.cancel(order_id, gate)
@@ -105,6 +109,7 @@ async def list_organization_orders(
     status_code=201,
     summary="Place an order for the organization (buyers and above, or orders:write keys)",
     responses=problem_responses(401, 403, 404, 409, 422),
+    dependencies=[rate_limit(WRITES)],
 )
 async def place_organization_order(
     body: OrderCreate, access: OrgOrdersBuyer, orders: OrderWrites
