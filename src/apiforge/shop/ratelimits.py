@@ -6,8 +6,9 @@ lifts them all.
 Where each is counted. Redis (exact across every worker and pod, one round trip) for what an
 attacker gains from: guessing passwords, minting accounts and tokens, writes. In process for
 reads, where being exact across processes is worth less than a round trip: `requests` and
-`catalog` are counted per worker. Front-cache hits are never limited (kit.middleware says why),
-so the cached catalog reads the benchmarks measure pay nothing for limits.
+`catalog` (searches) are counted per worker. Front-cache hits are never limited
+(kit.middleware says why), so the cached catalog reads the benchmarks measure pay nothing for
+limits.
 
 While Redis is down. Sign-in, token and password policies count in process instead
 (`OnFailure.LOCAL`): they must not fail open (that would reopen password guessing for the
@@ -49,12 +50,14 @@ ORGANIZATION = RateLimitPolicy(
 )
 # Every authenticated request, per worker.
 REQUESTS = RateLimitPolicy("requests", Rate.parse_all("50/s"), LimitKey.PRINCIPAL, local=True)
-# Catalog listings and searches that miss the front cache, per worker: each distinct query
-# string can miss, so these are the reads a client can make expensive at will. (A product's
-# detail is not limited: its misses are bounded by the catalog's size.)
-CATALOG = RateLimitPolicy(
-    "catalog", Rate.parse_all("20/s, 600/min"), LimitKey.CLIENT_IP, local=True
-)
+# Catalog searches that miss the front cache, per worker and address: free text, so each new
+# term misses and runs a pattern search over every product; the reads a client can make
+# expensive at will. Generous on purpose: when a popular entry expires, every request in
+# flight for it reaches the route at once (the cache loads it once), and such a burst from one
+# busy address must fit. (Listings and details are not limited: a miss there is one indexed
+# query, a keyset page of at most 100 rows or one product, loaded once per TTL whoever asks;
+# a per-address count of them would refuse exactly those expiry bursts.)
+CATALOG = RateLimitPolicy("catalog", Rate.parse_all("100/s"), LimitKey.CLIENT_IP, local=True)
 
 # On every router whose routes all need a principal.
 AUTHENTICATED = (REQUESTS, API_KEY, ORGANIZATION)

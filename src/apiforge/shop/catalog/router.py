@@ -98,12 +98,7 @@ async def delete_category(
     await catalog.delete_category(category_id)
 
 
-@router.get(
-    "/products",
-    response_model=Page[ProductRead],
-    responses=problem_responses(304, 422),
-    dependencies=[rate_limit(CATALOG)],
-)
+@router.get("/products", response_model=Page[ProductRead], responses=problem_responses(304, 422))
 async def list_products(
     query: Annotated[ProductListQuery, Query()], reads: CachedCatalogReads
 ) -> Response:
