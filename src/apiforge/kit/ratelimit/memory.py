@@ -51,7 +51,7 @@ class MemoryRateLimitBackend:
         for window, rate, closes_at, used in plan:
             if allowed:
                 window[0], window[1] = closes_at, used + 1
-            usages.append(Usage(rate, used + allowed, closes_at - now))
+            usages.append(Usage(rate, used + 1 if allowed else used, closes_at - now))
         self._sweep(now)
         return Counted(allowed, _grouped(keys, usages))
 
