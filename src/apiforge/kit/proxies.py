@@ -1,7 +1,6 @@
-"""Which proxies in front of the service are trusted, and the client's address that follows:
-`X-Forwarded-For` or `Forwarded` is read only through them, else the socket peer is the client.
-Rate limits key on it; any other feature that reads proxy headers uses the same setting. Not
-for: the scheme or host a proxy forwards (nothing reads them yet)."""
+"""The client's address: `X-Forwarded-For` or `Forwarded` read only through trusted proxies
+(`ProxySettings`), else the socket peer. Rate limits key on it, as should anything else reading
+proxy headers. Not for: the scheme or host a proxy forwards."""
 
 from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 from typing import Literal, Self

@@ -1,7 +1,6 @@
-"""Rate-limit policies as data: a `Rate` ("20/s"), a `RateLimitPolicy` (a name, its windows,
-what it counts per, what happens when Redis is down) and the settings section that lifts,
-tightens or loosens a service's policies by name. Low in the kit so `Settings` can validate
-them as it loads. Not for: counting (`kit.ratelimit`)."""
+"""Rate-limit policies as data: `Rate` ("20/s"), `RateLimitPolicy` and the settings section that
+adjusts a service's policies by name; low in the kit so `Settings` validates them as it loads.
+Not for: counting (`kit.ratelimit`)."""
 
 import re
 from dataclasses import dataclass, replace

@@ -20,6 +20,7 @@ from apiforge.bench.targets import free_port
 from apiforge.shop.app import create_shop_app
 from apiforge.shop.settings import ShopSettings
 from tests.answers import assert_problem
+from tests.conftest import FrozenClock
 from tests.factories import UserWithPassword
 
 LOGIN = "/api/auth/login"
@@ -110,11 +111,15 @@ def _answer(response: httpx.Response) -> tuple[int, dict[str, object], dict[str,
 
 
 async def test_unknown_account_and_wrong_password_answer_alike(
-    app: FastAPI, client: httpx.AsyncClient, customer: UserWithPassword
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    customer: UserWithPassword,
+    frozen_limits: FrozenClock,
 ) -> None:
-    """Same status, body and headers (RateLimit included: an unknown address is counted
+    """Same status, body and headers (RateLimit included: an unknown account is counted
     like a known one), from two addresses so that each starts from the same count; and
-    again when both are refused."""
+    again when both are refused. The limits' clock is frozen so that the headers' seconds
+    to reset do not depend on when each request arrived."""
     async with peer(app, "198.51.100.1") as one, peer(app, "198.51.100.2") as two:
         for _ in range(5):
             wrong = await attempt(one, customer.email, "wrong password")

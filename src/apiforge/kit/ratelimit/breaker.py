@@ -1,7 +1,6 @@
-"""A small circuit breaker for the rate limiter's Redis: after a failure, calls fail at once for
-a pause, then one call probes while the others keep failing fast. It logs the first failure of
-an outage, a reminder at most once a minute while it lasts, and the recovery. Not for:
-retries (a decision is never retried: its policy's `on_failure` answers instead)."""
+"""A small circuit breaker for the limiter's Redis: after a failure calls fail at once for a
+pause, then one call probes; the outage is logged at its start, once a minute while it lasts,
+and at its end. Not for: retries (a policy's `on_failure` answers instead)."""
 
 import logging
 import time

@@ -1,7 +1,6 @@
-"""`RateLimit-Policy` and `RateLimit` on every answer a limit was decided for (2xx included,
-whatever Response class the route returned), and `Retry-After` on its refusals, as
-draft-ietf-httpapi-ratelimit-headers (-08 and later: structured-field lists, one item per
-window named `"<policy>/<window>"`) describes them. Not for: deciding (throttle.py)."""
+"""`RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers, -08 on) on every
+answer a limit was decided for, whatever Response the route returned, and `Retry-After` on its
+refusals. Not for: deciding (throttle.py)."""
 
 from apiforge.kit.asgi import ASGIApp, Message, Receive, Scope, Send
 from apiforge.kit.ratelimit.limiter import Decision

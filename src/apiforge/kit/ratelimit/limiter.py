@@ -1,7 +1,6 @@
-"""The app's rate limiter: applies the settings to the service's policies, counts `local` ones
-in process and the others in the shared backend (Redis when configured, else in process), and
-answers for each policy's `on_failure` when Redis cannot decide. Not for: HTTP (throttle.py
-turns a decision into an answer and headers)."""
+"""The app's rate limiter: settings applied to the service's policies, `local` ones counted in
+process and the rest in the shared backend, each policy's `on_failure` when Redis cannot
+decide. Not for: HTTP (throttle.py makes a decision an answer)."""
 
 import hashlib
 import time

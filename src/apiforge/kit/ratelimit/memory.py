@@ -1,7 +1,6 @@
-"""Counts in this process: the embedded default (one process, no Redis), `local` policies,
-and the fallback of `local` ones while Redis is down. Exact within the process: a decision
-reads and writes its counters with no `await` in between, so the event loop cannot interleave
-two of them. Not for: limits shared by several processes (redis_backend.py)."""
+"""Counts in this process (the embedded default, `local` policies, the fallback while Redis is
+down); exact within the process: a decision reads and writes its counters with no `await` in
+between. Not for: limits shared by several processes (redis_backend.py)."""
 
 import time
 from collections import OrderedDict

@@ -1,6 +1,5 @@
-"""Counts in Redis, shared by every process and pod: one Lua script per decision, so reading
-the counters, deciding and counting are one atomic step (never read-then-write from Python).
-Every call is bounded by a timeout, and after a failure Redis rests for a moment. Not for:
+"""Counts in Redis, shared by every process: one Lua script per decision (read, decide and count
+in one atomic step), each call bounded by a timeout, Redis resting after a failure. Not for:
 what a failure answers (each policy's `on_failure`, limiter.py)."""
 
 import asyncio

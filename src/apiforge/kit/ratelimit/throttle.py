@@ -1,7 +1,6 @@
-"""The rate limiter bound to one request: works out the subjects (principal, API key,
-organization, client address), asks the limiter, records the answer for the `RateLimit`
-headers and raises the refusal. Not for: counting (limiter.py) or writing headers
-(headers.py)."""
+"""The rate limiter bound to one request: the subjects (principal, API key, organization,
+address), the decision recorded for the headers, the refusal raised. Not for: counting
+(limiter.py) or writing headers (headers.py)."""
 
 import math
 from collections.abc import Iterable
