@@ -42,6 +42,29 @@ async def app_reset(app: FastAPI) -> None:
         await cache.invalidate_tags(CATALOG_TAG)
 
 
+class FrozenClock:
+    """A clock that does not move: every rate-limit window stays open, at the same point,
+    for the whole test."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def frozen_limits(app: FastAPI, client: object) -> FrozenClock:
+    """The app's rate limits (in process in these tests) on a frozen clock, from after the
+    client's reset: no test depends on how fast a loaded machine sends its requests, and the
+    headers' `t` values are exact."""
+    limiter = app_state(app).rate_limiter
+    assert limiter is not None
+    clock = FrozenClock()
+    limiter.local.clock = limiter.fallback.clock = clock
+    return clock
+
+
 @pytest.fixture
 def is_postgres(settings: ShopSettings) -> bool:
     return not settings.is_sqlite

@@ -91,7 +91,9 @@ def scratch_database(kind: str, directory: Path, admin_url: str | None) -> Itera
 def live_shop_server(
     database_url: str, *, workers: int = 1, env: dict[str, str] | None = None
 ) -> Iterator[str]:
-    """Migrate and seed `database_url`, serve the shop on it, yield the base URL."""
+    """Migrate and seed `database_url`, serve the shop on it, yield the base URL. Rate limits
+    are off unless `env` turns them on: the tests on live servers send bursts from one address
+    and principal on purpose (the limits' own tests turn them on)."""
     seed_shop_database(database_url, env)
     with shop_process(database_url, workers=workers, env=env) as (_, base_url):
         yield base_url
@@ -113,6 +115,7 @@ def _server_env(database_url: str, env: dict[str, str] | None) -> dict[str, str]
         "APIFORGE_ENVIRONMENT": "test",
         "APIFORGE_DATABASE_URL": database_url,
         "APIFORGE_LOG_LEVEL": "ERROR",
+        "APIFORGE_RATELIMIT__ENABLED": "false",
         **(env or {}),
     }
 

@@ -79,7 +79,7 @@ def test_pools_larger_than_the_database_are_an_error(
     assert database.endswith(
         f"Fix: pool_size + max_overflow <= {budget // 8} per process, or fewer processes"
     )
-    assert out.rstrip().endswith("1 error(s), 0 warning(s), 9 ok")
+    assert out.rstrip().endswith("1 error(s), 0 warning(s), 10 ok")
 
 
 def test_pools_that_fit_pass(clean_env: dict[str, str], postgres_admin: str) -> None:
@@ -97,7 +97,7 @@ def test_pools_that_fit_pass(clean_env: dict[str, str], postgres_admin: str) -> 
     assert code == 0
     assert rows(out)["database"].startswith("ok 2 workers x 1 pods x (5 pool + 0 overflow) = 10")
     assert "- headroom 10)" in rows(out)["database"]
-    assert out.rstrip().endswith("0 error(s), 0 warning(s), 10 ok")
+    assert out.rstrip().endswith("0 error(s), 0 warning(s), 11 ok")
 
 
 @pytest.mark.parametrize(

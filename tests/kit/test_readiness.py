@@ -44,7 +44,7 @@ def test_a_plain_production_configuration_is_all_ok() -> None:
     assert {f.severity for f in findings} == {Severity.OK}
     assert [f.topic for f in findings] == [
         *("environment", "secret key", "debug", "api docs", "metrics", "profiling"),
-        *("tracing", "redis", "shutdown"),
+        *("tracing", "redis", "rate limits", "shutdown"),
     ]
 
 
@@ -97,7 +97,24 @@ def test_several_processes_without_redis_is_a_warning() -> None:
     several = finding(production(), "redis", Deployment(workers=2, pods=2))
     assert several.severity is Severity.WARNING
     assert several.message.startswith("none with 4 processes: each has its own cache")
+    assert "each counts rate limits on its own" in several.message
     assert finding(production(), "redis", Deployment(workers=1)).severity is Severity.OK
+
+
+def test_rate_limits_off_in_production_is_a_warning() -> None:
+    off = finding(production(ratelimit={"enabled": False}), "rate limits")
+    assert off.severity is Severity.WARNING
+    assert off.message.startswith("off (APIFORGE_RATELIMIT__ENABLED=false)")
+    assert finding(development(ratelimit={"enabled": False}), "rate limits").severity is (
+        Severity.OK
+    )
+
+
+def test_rate_limits_name_where_the_client_address_comes_from() -> None:
+    peer = finding(production(), "rate limits").message
+    assert "the socket peer (behind a proxy, set APIFORGE_PROXY__TRUSTED_HOPS" in peer
+    hops = finding(production(proxy={"trusted_hops": 1}), "rate limits").message
+    assert hops == "on; the client is the address 1 trusted hop(s) put in x-forwarded-for"
 
 
 def test_shutdown_states_the_drain() -> None:

@@ -177,12 +177,16 @@ def shop_server(
     extra_settings: dict[str, str] | None = None,
 ) -> Server:
     """`extra_settings` (APIFORGE_* names) override the defaults: the way one run compares two
-    configurations of the same shop, e.g. observability on against off."""
+    configurations of the same shop, e.g. observability on against off. Rate limits are off
+    by default: all the bench's load comes from one address and a handful of principals,
+    which any limit worth having would refuse (`APIFORGE_RATELIMIT__ENABLED=true` in
+    `extra_settings` measures them)."""
     settings = {
         "APIFORGE_ENVIRONMENT": "production",
         "APIFORGE_SECRET_KEY": secrets.token_urlsafe(48),
         "APIFORGE_DATABASE_URL": database_url,
         "APIFORGE_LOG_LEVEL": "WARNING",
+        "APIFORGE_RATELIMIT__ENABLED": "false",
     }
     if redis_url:
         settings["APIFORGE_REDIS_URL"] = redis_url

@@ -27,8 +27,10 @@ from apiforge.kit.middleware import install_middleware
 from apiforge.kit.middleware.telemetry import RequestObserver
 from apiforge.kit.openapi import install_openapi
 from apiforge.kit.problems import install_problem_handlers
+from apiforge.kit.ratelimit import RateLimiter
+from apiforge.kit.rates import RateLimitPolicy
 from apiforge.kit.settings import Settings
-from apiforge.kit.startup import check_extras, check_signing_keys
+from apiforge.kit.startup import check_extras, check_rate_limits, check_signing_keys
 from apiforge.kit.state import AppConfig, LifespanResource, StartupHook, set_app_config
 
 
@@ -45,6 +47,7 @@ def create_app(
     front_cache: FrontCache | None = None,
     identity_store: IdentityStoreFactory | None = None,
     idempotency_keys: type[Any] | None = None,
+    rate_limits: Sequence[RateLimitPolicy] = (),
 ) -> FastAPI:
     """A FastAPI app with the kit around the service's routers.
 
@@ -63,12 +66,17 @@ def create_app(
       one, tokens are checked by signature and claims alone.
     - `idempotency_keys`: the service's mapped `IdempotencyKeyMixin` class, for the routes
       that declare `Idempotent` (without it, they run as if no key was sent).
+    - `rate_limits`: every `RateLimitPolicy` the service enforces (with `rate_limit(...)` or
+      `RequestThrottle`), so `APIFORGE_RATELIMIT__POLICIES__<NAME>__...` can adjust them;
+      settings naming any other policy stop the start.
 
     Raises `StartupError` (one readable line) when a feature is on without its extra, or
-    the signing keys cannot sign the configured algorithm.
+    the signing keys cannot sign the configured algorithm, or the settings adjust a rate
+    limit the service does not declare.
     """
     check_extras(settings)
     check_signing_keys(settings)
+    check_rate_limits(settings, rate_limits)
     configure_logging(settings)
     docs = settings.docs_enabled
     # Filled below by the observability parts; entered when the app starts.
@@ -114,6 +122,9 @@ def create_app(
         monitor = LoopLagMonitor(settings.loop_lag, in_flight=in_flight, observe=lag)
         observers.append(monitor)
         resources.append(monitor.running)
+    limiter = RateLimiter(settings.ratelimit, rate_limits) if settings.ratelimit.enabled else None
+    if limiter is not None:
+        resources.append(limiter.running)
     install_middleware(
         app,
         settings,
@@ -122,6 +133,7 @@ def create_app(
         observers=observers,
         in_flight=in_flight,
         front_stats=front_stats,
+        rate_limit_headers=limiter is not None,
     )
     if settings.tracing.enabled:
         # Imported only when on (the `tracing` extra). Added last, so it is the outermost layer.
@@ -133,7 +145,7 @@ def create_app(
         app.include_router(jwks_router)
     for router in routers:
         app.include_router(router)
-    install_openapi(app, token_url=settings.auth.token_url)
+    install_openapi(app, token_url=settings.auth.token_url, routers=routers)
     if docs:
         install_docs(app)
     if isinstance(migrations, Path):

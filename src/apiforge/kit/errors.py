@@ -92,10 +92,12 @@ class PayloadTooLargeError(AppError):
 
 
 class RateLimitedError(AppError):
-    """429: too many requests; set `Retry-After` through `extra` or a handler of yours."""
+    """429: too many requests. Raised by the kit's rate limits (`rate_limit`,
+    `RequestThrottle`), whose headers layer adds `Retry-After`; raise it yourself for a limit
+    of your own and add the header in a handler."""
 
     status = 429
-    code = "rate_limited"
+    code = "ratelimit.exceeded"
     title = "Too Many Requests"
 
 

@@ -22,17 +22,24 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 logger = logging.getLogger("apiforge.lifespan")
+# Per process: redis-py's default. A call holds one only for its round trip.
+REDIS_CONNECTIONS = 100
 
 
 def _redis_client(settings: Settings) -> "Redis":
     # Optional extra: imported only when configured.
-    from redis.asyncio import Redis
+    from redis.asyncio import BlockingConnectionPool, Redis
     from redis.asyncio.retry import Retry
     from redis.backoff import NoBackoff
     from redis.exceptions import ConnectionError as RedisConnectionError
 
-    return Redis.from_url(
+    # Blocking: past its connections a call waits (up to the socket timeout) for one to come
+    # back. redis-py's default pool raises at once instead, so a burst of concurrent requests
+    # (every rate-limited one makes a call) would fail the calls beyond the pool's size.
+    pool = BlockingConnectionPool.from_url(
         settings.redis_url or "",
+        max_connections=REDIS_CONNECTIONS,
+        timeout=settings.redis.socket_timeout,
         socket_timeout=settings.redis.socket_timeout,
         socket_connect_timeout=settings.redis.connect_timeout,
         health_check_interval=30,
@@ -40,6 +47,7 @@ def _redis_client(settings: Settings) -> "Redis":
         # retry, on a broken connection only (a pooled one Redis closed when it restarted).
         retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
     )
+    return Redis.from_pool(pool)
 
 
 def build_lifespan(

@@ -2,13 +2,18 @@
 `application/problem+json` with the `Problem` shape (FastAPI's default 422 schema describes a
 body we never send). Not for: generating the document (FastAPI does)."""
 
+from collections.abc import Sequence
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
 from apiforge.kit.problems import PROBLEM_CONTENT_TYPE
+from apiforge.kit.ratelimit.dependencies import POLICIES_ATTRIBUTE
+from apiforge.kit.rates import OnFailure, RateLimitPolicy
 
 _REF = "#/components/schemas/Problem"
 _DESCRIPTIONS = {
@@ -83,7 +88,40 @@ def _bearer_schemes(schemes: dict[str, Any], token_url: str | None) -> None:
             password["tokenUrl"] = token_url
 
 
-def install_openapi(app: FastAPI, *, token_url: str | None = None) -> None:
+def _policies(dependant: Dependant) -> list[RateLimitPolicy]:
+    """The rate-limit policies among a route's dependencies, however deep."""
+    found: list[RateLimitPolicy] = list(getattr(dependant.call, POLICIES_ATTRIBUTE, ()))
+    for sub in dependant.dependencies:
+        found += _policies(sub)
+    return found
+
+
+def _rate_limit_answers(routers: Sequence[APIRouter], paths: dict[str, Any]) -> None:
+    """429 on every operation behind `rate_limit(...)`, and 503 when one of its policies
+    fails closed. Read from the service's routers (whose routes carry their router's
+    dependencies), not the app's: FastAPI includes routers lazily."""
+    for route in (route for router in routers for route in router.routes):
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        policies = _policies(route.dependant)
+        if not policies:
+            continue
+        statuses = [429]
+        if any(p.on_failure is OnFailure.CLOSED and not p.local for p in policies):
+            statuses.append(503)
+        for method in route.methods or ():
+            operation = paths.get(route.path_format, {}).get(method.lower())
+            if operation is not None:
+                responses = operation.setdefault("responses", {})
+                for status, answer in problem_responses(*statuses).items():
+                    responses.setdefault(str(status), answer)
+
+
+def install_openapi(
+    app: FastAPI, *, token_url: str | None = None, routers: Sequence[APIRouter] = ()
+) -> None:
+    """`routers`: the service's, whose rate-limited operations get their 429 documented."""
+
     def build() -> dict[str, Any]:
         if app.openapi_schema is not None:
             return app.openapi_schema
@@ -93,6 +131,7 @@ def install_openapi(app: FastAPI, *, token_url: str | None = None) -> None:
             description=app.description,
             routes=app.routes,
         )
+        _rate_limit_answers(routers, schema.get("paths", {}))
         for path in schema.get("paths", {}).values():
             for operation in path.values():
                 _problem_only(operation.get("responses", {}))

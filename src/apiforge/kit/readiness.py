@@ -147,9 +147,30 @@ def _shared_state(settings: Settings, deployment: Deployment) -> Finding:
         "redis",
         f"none with {deployment.processes} processes: each has its own cache, and a write "
         "invalidates only its own process's cache (the others serve "
-        f"stale reads for up to {settings.cache.default_ttl_seconds:g} s); "
-        f"set {settings.env_name('redis_url')}",
+        f"stale reads for up to {settings.cache.default_ttl_seconds:g} s)"
+        + ("; each counts rate limits on its own" if settings.ratelimit.enabled else "")
+        + f"; set {settings.env_name('redis_url')}",
     )
+
+
+def _rate_limits(settings: Settings) -> Finding:
+    proxy = settings.proxy
+    if proxy.trusted_hops:
+        client = f"the address {proxy.trusted_hops} trusted hop(s) put in {proxy.header}"
+    elif proxy.trusted_cidrs:
+        client = f"{proxy.header} through {len(proxy.trusted_cidrs)} trusted range(s)"
+    else:
+        client = (
+            "the socket peer (behind a proxy, set "
+            f"{settings.env_name('proxy.trusted_hops')} or every client shares its address)"
+        )
+    off = None
+    if not settings.ratelimit.enabled:
+        off = (
+            f"off ({settings.env_name('ratelimit.enabled')}=false): sign-in guesses and "
+            "writes are not limited"
+        )
+    return _production_only(settings, "rate limits", off, f"on; the client is {client}")
 
 
 def _shutdown(settings: Settings) -> Finding:
@@ -173,6 +194,7 @@ def settings_findings(settings: Settings, deployment: Deployment) -> list[Findin
         _profiling(settings),
         _tracing(settings),
         _shared_state(settings, deployment),
+        _rate_limits(settings),
         _shutdown(settings),
     ]
 

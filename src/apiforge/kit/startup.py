@@ -1,11 +1,14 @@
-"""Refusals to start: a feature turned on whose optional extra is not installed, or signing keys
-that cannot sign, stop the app factory with one line saying what to change, instead of an app
-that half-starts and answers 500s. Not for: bad setting values (the `Settings` validators)."""
+"""Refusals to start: a feature turned on whose optional extra is not installed, signing keys
+that cannot sign, or settings adjusting a rate limit the service does not declare, stop the
+app factory with one line saying what to change, instead of an app that half-starts and
+answers 500s. Not for: bad setting values (the `Settings` validators)."""
 
 import importlib.util
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from apiforge.kit.auth.signing import SigningKeyError, SigningKeys
+from apiforge.kit.rates import RateLimitPolicy
 from apiforge.kit.settings import Settings
 
 
@@ -68,3 +71,15 @@ def check_signing_keys(settings: Settings) -> None:
         SigningKeys.from_settings(settings.auth, settings.signing_key)
     except SigningKeyError as exc:
         raise StartupError(str(exc)) from exc
+
+
+def check_rate_limits(settings: Settings, policies: Sequence[RateLimitPolicy]) -> None:
+    """Raises `StartupError` when the settings adjust a policy the service does not declare
+    (a typo would otherwise leave the intended limit as it was, silently)."""
+    declared = {policy.name for policy in policies}
+    unknown = sorted(set(settings.ratelimit.policies) - declared)
+    if unknown:
+        raise StartupError(
+            f"{settings.env_name('ratelimit.policies')}: no policy named {', '.join(unknown)}; "
+            f"the service declares {', '.join(sorted(declared)) or 'none'}"
+        )

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # types only: this module sits below everything it describes
     from apiforge.kit.db.migrations import Migrations
     from apiforge.kit.identity import Identity, IdentityStoreFactory
     from apiforge.kit.metrics.registry import AppMetrics
+    from apiforge.kit.ratelimit import RateLimiter
     from apiforge.kit.settings import Settings
 
 _STATE = "apiforge"
@@ -31,7 +32,7 @@ class AppState:
     """The running app's long-lived resources, built by its lifespan and closed when it ends:
     reach them in a dependency with `app_state(request.app)`. `cache` is None when
     `settings.cache.enabled` is off; `redis` when no Redis URL is set; `tracer_provider` when
-    tracing is off."""
+    tracing is off; `rate_limiter` when rate limits are off."""
 
     settings: "Settings"
     database: "Database"
@@ -44,6 +45,8 @@ class AppState:
     redis: "Redis | None" = None
     cache: "CacheBackend | None" = None
     tracer_provider: "TracerProvider | None" = None
+    # The app's rate limiter while it runs; None when `settings.ratelimit.enabled` is off.
+    rate_limiter: "RateLimiter | None" = None
     # Set by the readiness probe once the schema was seen at the migrations' head.
     schema_current: bool = False
 

@@ -19,6 +19,7 @@ from apiforge.shop.migrations import MIGRATIONS_DIR
 from apiforge.shop.models import IdempotencyKey
 from apiforge.shop.orders.router import router as orders_router
 from apiforge.shop.organizations.router import router as organizations_router
+from apiforge.shop.ratelimits import SHOP_RATE_LIMITS
 from apiforge.shop.settings import ShopSettings
 
 DESCRIPTION = """A reference shop built on apiforge.kit: accounts with revocable JWT access
@@ -49,4 +50,5 @@ def create_shop_app(settings: ShopSettings | None = None) -> FastAPI:
         front_cache=catalog_front_cache(settings.catalog),
         identity_store=ShopIdentityStore,
         idempotency_keys=IdempotencyKey,
+        rate_limits=SHOP_RATE_LIMITS,
     )

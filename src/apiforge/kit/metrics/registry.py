@@ -49,6 +49,7 @@ class AppMetrics:
     cache_errors: Counter
     after_commit_failures: Counter
     dependency_up: Gauge
+    ratelimit_decisions: Counter
     loop_lag: Histogram
     build_info: Gauge
 
@@ -120,6 +121,13 @@ def build_metrics(*, version: str, namespace: str = "apiforge") -> AppMetrics:
             ["dependency"],
             registry=own,
             multiprocess_mode="livemostrecent",
+        ),
+        ratelimit_decisions=Counter(
+            f"{namespace}_ratelimit_decisions_total",
+            "Rate-limit decisions, by policy and outcome (allowed, limited; while Redis is "
+            "down: failed_open, failed_closed, fallback_allowed, fallback_limited).",
+            ["policy", "outcome"],
+            registry=own,
         ),
         loop_lag=Histogram(
             f"{namespace}_event_loop_lag_seconds",

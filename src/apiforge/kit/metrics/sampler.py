@@ -1,7 +1,7 @@
 """The metrics sampler: a task that refreshes, off the request path, the figures that are cheaper
 to read than to count as they change (requests in progress, the DB pool, the caches' counters),
-pushes the HTTP metrics counted since the last run, and drops dead workers' gauge files. Not for:
-per-request counting (http.py).
+pushes the HTTP metrics and rate-limit decisions counted since the last run, and drops dead
+workers' gauge files. Not for: per-request counting (http.py).
 
 It also runs at each scrape, so this process's figures are exact when scraped; another worker's
 (or all of them, on the supervisor's separate metrics port) are at most `SAMPLE_SECONDS` old.
@@ -11,6 +11,7 @@ requests of its last second are not lost.
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
@@ -55,6 +56,8 @@ class MetricsSampler:
         self._cache_counters = CacheCounters(metrics)
         self._state: AppState | None = None
         self._after_commit_failures = 0  # already exported, of this state's database
+        # Already exported, of the app's limiter (which outlives a restarted lifespan).
+        self._decisions: Counter[tuple[str, str]] = Counter()
 
     def sample(self) -> None:
         if self._http is not None:
@@ -69,7 +72,18 @@ class MetricsSampler:
             if failures > self._after_commit_failures:
                 self.metrics.after_commit_failures.inc(failures - self._after_commit_failures)
                 self._after_commit_failures = failures
+            if state.rate_limiter is not None:
+                self._export_decisions(state.rate_limiter.decisions)
         self._cache_counters.export(layers)
+
+    def _export_decisions(self, decisions: Counter[tuple[str, str]]) -> None:
+        """The limiter counts in a plain Counter (the cheapest thing per request); the
+        difference since the last sample goes to Prometheus."""
+        for (policy, outcome), count in list(decisions.items()):
+            exported = self._decisions[policy, outcome]
+            if count > exported:
+                self.metrics.ratelimit_decisions.labels(policy, outcome).inc(count - exported)
+                self._decisions[policy, outcome] = count
 
     def sweep(self) -> None:
         if self._multiproc_dir is None:

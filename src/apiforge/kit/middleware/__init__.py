@@ -15,6 +15,11 @@ kit.tracing's layer outside all of these, so its server span covers them):
 5. BodyLimitMiddleware: refuses oversized URLs, headers and bodies before any parsing.
 6. FrontCacheMiddleware (when the service names GET prefixes): serves cached answers before
    routing; outside GZip, so a hit is sent as stored.
+6a. RateLimitHeadersMiddleware (when rate limits are on): adds the `RateLimit` headers of the
+   limits decided for a request (by its dependencies, after routing) to whatever answer it
+   gets. Inside the front cache on purpose: a hit is never limited, since refusing a cached
+   read costs about what serving it does, so limits guard what reaches the routes (the
+   database, argon2, writes) and a hit pays nothing for them.
 7. GZipMiddleware: innermost, so it sees exactly what the app sent (its streaming included)
    and nothing else: the layers outside only add headers, and their own answers (413, 500)
    are small problem bodies below its threshold anyway.
@@ -36,6 +41,7 @@ from apiforge.kit.middleware.request_id import RequestIDMiddleware
 from apiforge.kit.middleware.security_headers import SecurityHeadersMiddleware
 from apiforge.kit.middleware.telemetry import RequestObserver, RequestTelemetryMiddleware
 from apiforge.kit.middleware.trusted_host import TrustedHostMiddleware
+from apiforge.kit.ratelimit import RateLimitHeadersMiddleware
 from apiforge.kit.settings import Environment, Settings
 
 # The docs pages and their assets (kit.docs): they get the docs' Content-Security-Policy.
@@ -49,7 +55,14 @@ CORS_REQUEST_HEADERS = [
     "X-Request-ID",
     "If-None-Match",
 ]
-CORS_EXPOSED_HEADERS = ["X-Request-ID", "ETag", "Retry-After", "Idempotent-Replayed"]
+CORS_EXPOSED_HEADERS = [
+    "X-Request-ID",
+    "ETag",
+    "Retry-After",
+    "Idempotent-Replayed",
+    "RateLimit",
+    "RateLimit-Policy",
+]
 
 
 def install_middleware(
@@ -61,11 +74,15 @@ def install_middleware(
     observers: Sequence[RequestObserver] = (),
     in_flight: dict[int, Scope] | None = None,
     front_stats: CacheStats | None = None,
+    rate_limit_headers: bool = False,
 ) -> None:
     """`body_limits`: exact paths allowed a body size other than `settings.max_body_bytes`.
-    `in_flight` and `front_stats` are filled by the telemetry and front-cache layers."""
+    `in_flight` and `front_stats` are filled by the telemetry and front-cache layers.
+    `rate_limit_headers`: add the layer writing rate-limit headers (limits are on)."""
     # add_middleware wraps: the last added is the outermost, so add innermost first.
     app.add_middleware(GZipMiddleware)
+    if rate_limit_headers:
+        app.add_middleware(RateLimitHeadersMiddleware)
     if front_cache is not None:
         app.add_middleware(
             FrontCacheMiddleware,
@@ -110,6 +127,7 @@ __all__ = [
     "ErrorBoundaryMiddleware",
     "GZipMiddleware",
     "ProfilingMiddleware",
+    "RateLimitHeadersMiddleware",
     "RequestIDMiddleware",
     "RequestTelemetryMiddleware",
     "SecurityHeadersMiddleware",

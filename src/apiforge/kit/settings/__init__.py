@@ -13,6 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from apiforge.kit.proxies import ProxySettings
+from apiforge.kit.rates import RateLimitSettings
 from apiforge.kit.settings.auth import (
     SYMMETRIC_ALGORITHMS,
     AuthSettings,
@@ -138,6 +140,8 @@ class Settings(BaseSettings):
     idempotency: IdempotencySettings = IdempotencySettings()
     health: HealthSettings = HealthSettings()
     cache: CacheSettings = CacheSettings()
+    ratelimit: RateLimitSettings = RateLimitSettings()
+    proxy: ProxySettings = ProxySettings()
     metrics: MetricsSettings = MetricsSettings()
     tracing: TracingSettings = TracingSettings()
     loop_lag: LoopLagSettings = LoopLagSettings()
@@ -196,6 +200,7 @@ class Settings(BaseSettings):
         self.cache = _unset_from(
             self.cache, key_prefix=f"{name}:cache:", channel=f"{name}:cache:invalidations"
         )
+        self.ratelimit = _unset_from(self.ratelimit, key_prefix=f"{name}:ratelimit:")
         self.metrics = _unset_from(self.metrics, namespace=name.replace("-", "_"))
         self.tracing = _unset_from(self.tracing, service_name=name)
 

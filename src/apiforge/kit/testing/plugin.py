@@ -200,7 +200,15 @@ async def client(
     app: FastAPI, db_connection: AsyncConnection | None, app_reset: None
 ) -> AsyncIterator[httpx.AsyncClient]:
     """An httpx client on the running app, inside the test's transaction. Cached identity
-    lookups are dropped first: they were read from another test's rolled-back data."""
-    await app_state(app).identity.forget_all()
+    lookups are dropped first: they were read from another test's rolled-back data; so are
+    rate-limit counts, which other tests' requests ran up."""
+    state = app_state(app)
+    await state.identity.forget_all()
+    if state.rate_limiter is not None:
+        await state.rate_limiter.clear()
     async with asgi_client(app) as http:
         yield http
+    # API-key uses noted by this test are written now, inside its transaction (and rolled back
+    # with it), not by the background flush during a later test, whose connection it would
+    # share: two transactions interleaved on one connection break each other's savepoints.
+    await state.identity.usage.flush()

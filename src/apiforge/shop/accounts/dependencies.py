@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from apiforge.kit import (
     ReadSession,
+    RequestThrottle,
+    Throttle,
     UserPrincipal,
     ValidationFailedError,
     WriteSession,
@@ -18,7 +20,9 @@ from apiforge.shop.accounts.schemas import LoginRequest, UserRecord
 from apiforge.shop.accounts.service import AccountsService
 
 
-def _accounts(request: Request, session: AsyncSession) -> AccountsService:
+def _accounts(
+    request: Request, session: AsyncSession, throttle: Throttle | None = None
+) -> AccountsService:
     state = app_state(request.app)
     return AccountsService(
         session,
@@ -26,11 +30,14 @@ def _accounts(request: Request, session: AsyncSession) -> AccountsService:
         tokens=state.tokens,
         settings=state.settings.auth,
         identity=state.identity,
+        throttle=throttle,
     )
 
 
-async def accounts_service(request: Request, session: WriteSession) -> AccountsService:
-    return _accounts(request, session)
+async def accounts_service(
+    request: Request, session: WriteSession, throttle: RequestThrottle
+) -> AccountsService:
+    return _accounts(request, session, throttle)
 
 
 Accounts = Annotated[AccountsService, Depends(accounts_service)]

@@ -19,6 +19,7 @@ from apiforge.kit import (
     PasswordHasher,
     Principal,
     SubjectState,
+    Throttle,
     after_commit,
     commit_on_error,
     new_refresh_token,
@@ -43,6 +44,7 @@ from apiforge.shop.accounts.schemas import (
     UserCreate,
     UserRecord,
 )
+from apiforge.shop.ratelimits import LOGIN, LOGIN_IP
 from apiforge.shop.roles import Role
 
 _EMAIL = TypeAdapter(Email)
@@ -119,9 +121,12 @@ class AccountsService:
         tokens: AccessTokenCodec,
         settings: AuthSettings,
         identity: Identity | None = None,
+        throttle: Throttle | None = None,
     ) -> None:
         self.session = session
         self.identity = identity
+        # The request's rate limiter (HTTP only): logins are counted per account + address.
+        self.throttle = throttle
         self.users = UserRepository(session)
         self.refresh_tokens = RefreshTokenRepository(session)
         self.passwords = passwords
@@ -158,6 +163,14 @@ class AccountsService:
             return raced
 
     async def login(self, credentials: LoginRequest) -> TokenPair:
+        """Tokens for a right email and password. With a throttle, each attempt is counted
+        first, per address and per account + address (the 6th within the window is refused
+        before the password is checked, right or wrong), and a success forgets the account's
+        count. Unknown accounts are counted alike, so the answers reveal nothing."""
+        throttle = self.throttle
+        attempt = f"{credentials.email}\n{throttle.client}" if throttle is not None else ""
+        if throttle is not None:
+            await throttle.enforce((LOGIN_IP, throttle.client), (LOGIN, attempt))
         candidate = await self.users.get_login_candidate(credentials.email)
         # verify() hashes against a dummy when there is no user, so every failure costs the
         # same time; a disabled account is checked only after, for the same reason.
@@ -166,6 +179,8 @@ class AccountsService:
         )
         if not verified or candidate is None or not candidate.is_active:
             raise InvalidCredentialsError("The email or password is not correct.")
+        if throttle is not None:
+            await throttle.forget(LOGIN, attempt)
         return await self._issue(
             candidate.id,
             candidate.role,

@@ -2,16 +2,24 @@
 
 from fastapi import APIRouter, status
 
-from apiforge.kit import PathId, problem_responses
+from apiforge.kit import PathId, problem_responses, rate_limit
 from apiforge.shop.api_keys.dependencies import ApiKeyReads, ApiKeyWrites
 from apiforge.shop.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
+from apiforge.shop.ratelimits import AUTHENTICATED, WRITES
 from apiforge.shop.tenancy import ApiKeysManager
 
-router = APIRouter(prefix="/api/organizations/{org_id}/api-keys", tags=["api keys"])
+router = APIRouter(
+    prefix="/api/organizations/{org_id}/api-keys",
+    tags=["api keys"],
+    dependencies=[rate_limit(*AUTHENTICATED)],
+)
 
 
 @router.post(
-    "", status_code=status.HTTP_201_CREATED, responses=problem_responses(401, 403, 404, 422)
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(401, 403, 404, 422),
+    dependencies=[rate_limit(WRITES)],
 )
 async def create_api_key(
     body: ApiKeyCreate, access: ApiKeysManager, keys: ApiKeyWrites
@@ -34,6 +42,7 @@ async def list_api_keys(access: ApiKeysManager, keys: ApiKeyReads) -> list[ApiKe
     "/{key_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses(401, 403, 404, 422),
+    dependencies=[rate_limit(WRITES)],
 )
 async def revoke_api_key(key_id: PathId, access: ApiKeysManager, keys: ApiKeyWrites) -> None:
     """Revoke a key: refused by every worker within seconds. Revoking twice is a 204."""

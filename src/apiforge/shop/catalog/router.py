@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import TypeAdapter
 
-from apiforge.kit import Page, PathId, problem_responses
+from apiforge.kit import Page, PathId, problem_responses, rate_limit
 from apiforge.shop.catalog.bulk.service import MEDIA_TYPES
 from apiforge.shop.catalog.dependencies import CachedCatalogReads, CatalogWrites, Exporter, Importer
 from apiforge.shop.catalog.schemas import (
@@ -23,6 +23,7 @@ from apiforge.shop.catalog.schemas import (
     ProductUpdate,
 )
 from apiforge.shop.permissions import CatalogWriter
+from apiforge.shop.ratelimits import CATALOG, REQUESTS, WRITES
 
 router = APIRouter(prefix="/api", tags=["catalog"])
 # Built once: the cached reads render their bytes with pydantic's serializer directly.
@@ -60,7 +61,12 @@ async def list_categories(reads: CachedCatalogReads) -> Response:
     return await reads.respond("categories", lambda c: c.list_categories(), _CATEGORIES)
 
 
-@router.post("/categories", status_code=201, responses=problem_responses(*ADMIN_ERRORS, 409))
+@router.post(
+    "/categories",
+    status_code=201,
+    responses=problem_responses(*ADMIN_ERRORS, 409),
+    dependencies=[rate_limit(WRITES)],
+)
 async def create_category(
     data: CategoryCreate, catalog: CatalogWrites, _admin: CatalogWriter
 ) -> CategoryRead:
@@ -68,7 +74,11 @@ async def create_category(
     return await catalog.create_category(data)
 
 
-@router.patch("/categories/{category_id}", responses=problem_responses(*ADMIN_ERRORS, 404, 409))
+@router.patch(
+    "/categories/{category_id}",
+    responses=problem_responses(*ADMIN_ERRORS, 404, 409),
+    dependencies=[rate_limit(WRITES)],
+)
 async def update_category(
     category_id: PathId, data: CategoryUpdate, catalog: CatalogWrites, _admin: CatalogWriter
 ) -> CategoryRead:
@@ -79,6 +89,7 @@ async def update_category(
     "/categories/{category_id}",
     status_code=204,
     responses=problem_responses(*ADMIN_ERRORS, 404, 409),
+    dependencies=[rate_limit(WRITES)],
 )
 async def delete_category(
     category_id: PathId, catalog: CatalogWrites, _admin: CatalogWriter
@@ -99,7 +110,10 @@ async def list_products(
 
 # Declared before /products/{product_id}, which would otherwise take "search" for an id.
 @router.get(
-    "/products/search", response_model=Page[ProductRead], responses=problem_responses(304, 422)
+    "/products/search",
+    response_model=Page[ProductRead],
+    responses=problem_responses(304, 422),
+    dependencies=[rate_limit(CATALOG)],
 )
 async def search_products(
     query: Annotated[ProductSearchQuery, Query()], reads: CachedCatalogReads
@@ -120,7 +134,12 @@ async def get_product(product_id: PathId, reads: CachedCatalogReads) -> Response
     )
 
 
-@router.post("/products", status_code=201, responses=problem_responses(*ADMIN_ERRORS))
+@router.post(
+    "/products",
+    status_code=201,
+    responses=problem_responses(*ADMIN_ERRORS),
+    dependencies=[rate_limit(WRITES)],
+)
 async def create_product(
     data: ProductCreate, catalog: CatalogWrites, _admin: CatalogWriter
 ) -> ProductRead:
@@ -128,7 +147,11 @@ async def create_product(
     return await catalog.create_product(data)
 
 
-@router.patch("/products/{product_id}", responses=problem_responses(*ADMIN_ERRORS, 404))
+@router.patch(
+    "/products/{product_id}",
+    responses=problem_responses(*ADMIN_ERRORS, 404),
+    dependencies=[rate_limit(WRITES)],
+)
 async def update_product(
     product_id: PathId, data: ProductUpdate, catalog: CatalogWrites, _admin: CatalogWriter
 ) -> ProductRead:
@@ -137,7 +160,10 @@ async def update_product(
 
 
 @router.delete(
-    "/products/{product_id}", status_code=204, responses=problem_responses(*ADMIN_ERRORS, 404)
+    "/products/{product_id}",
+    status_code=204,
+    responses=problem_responses(*ADMIN_ERRORS, 404),
+    dependencies=[rate_limit(WRITES)],
 )
 async def delete_product(product_id: PathId, catalog: CatalogWrites, _admin: CatalogWriter) -> None:
     """Deletes the product, or archives it when orders refer to it (hidden from the catalog,
@@ -150,6 +176,7 @@ async def delete_product(product_id: PathId, catalog: CatalogWrites, _admin: Cat
     status_code=201,
     responses=problem_responses(*ADMIN_ERRORS, 413, 415),
     openapi_extra=IMPORT_BODY,
+    dependencies=[rate_limit(WRITES)],
 )
 async def import_products(
     request: Request, importer: Importer, _admin: CatalogWriter
@@ -161,7 +188,12 @@ async def import_products(
     return await importer.run(request.headers.get("content-type", ""), request.stream())
 
 
-@router.get("/admin/products/export", response_class=StreamingResponse, responses=EXPORT_RESPONSES)
+@router.get(
+    "/admin/products/export",
+    response_class=StreamingResponse,
+    responses=EXPORT_RESPONSES,
+    dependencies=[rate_limit(REQUESTS)],
+)
 async def export_products(
     query: Annotated[ExportQuery, Query()], exporter: Exporter, _admin: CatalogWriter
 ) -> StreamingResponse:

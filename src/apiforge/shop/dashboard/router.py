@@ -2,12 +2,13 @@
 
 from fastapi import APIRouter
 
-from apiforge.kit import UserPrincipal, problem_responses
+from apiforge.kit import UserPrincipal, problem_responses, rate_limit
 from apiforge.shop.dashboard.dependencies import DashboardReader
 from apiforge.shop.dashboard.schemas import Dashboard
 from apiforge.shop.permissions import PLATFORM
+from apiforge.shop.ratelimits import AUTHENTICATED
 
-router = APIRouter(prefix="/api", tags=["dashboard"])
+router = APIRouter(prefix="/api", tags=["dashboard"], dependencies=[rate_limit(*AUTHENTICATED)])
 STOCK_ALERT_ROLES = PLATFORM["catalog:write"]  # those who can restock see what runs low
 
 

@@ -12,6 +12,7 @@ from apiforge.kit import (
     RenderedJson,
     private_no_store,
     problem_responses,
+    rate_limit,
 )
 from apiforge.shop.orders.dependencies import (
     CancellableOrder,
@@ -25,9 +26,10 @@ from apiforge.shop.orders.dependencies import (
 )
 from apiforge.shop.orders.schemas import OrderCreate, OrderRead
 from apiforge.shop.permissions import OrdersAuditor
+from apiforge.shop.ratelimits import AUTHENTICATED, WRITES
 from apiforge.shop.tenancy import OrgOrdersBuyer, OrgOrdersReader
 
-router = APIRouter(prefix="/api", tags=["orders"])
+router = APIRouter(prefix="/api", tags=["orders"], dependencies=[rate_limit(*AUTHENTICATED)])
 
 
 def private_json(request: Request, payload: object) -> Response:
@@ -45,6 +47,7 @@ def private_json(request: Request, payload: object) -> Response:
     response_model=OrderRead,
     summary="Place an order of my own",
     responses=problem_responses(400, 401, 403, 404, 409, 422),
+    dependencies=[rate_limit(WRITES)],
 )
 async def place_order(
     body: OrderCreate, owner: OwnOrders, orders: OrderWrites, idempotency: Idempotent
@@ -84,6 +87,7 @@ async def get_order(order_id: PathId, gate: ReadableOrder, orders: OrderReads) -
     "/orders/{order_id}/cancel",
     summary="Cancel an order (my own, or my organization's as a buyer) and restock",
     responses=problem_responses(401, 403, 404, 409, 422),
+    dependencies=[rate_limit(WRITES)],
 )
 async def cancel_order(order_id: PathId, gate: CancellableOrder, orders: OrderWrites) -> OrderRead:
     return await orders.cancel(order_id, gate)
@@ -112,6 +116,7 @@ async def list_organization_orders(
     response_model=OrderRead,
     summary="Place an order for the organization (buyers and above, or orders:write keys)",
     responses=problem_responses(400, 401, 403, 404, 409, 422),
+    dependencies=[rate_limit(WRITES)],
 )
 async def place_organization_order(
     body: OrderCreate, access: OrgOrdersBuyer, orders: OrderWrites, idempotency: Idempotent

@@ -3,7 +3,7 @@ remove or leave)."""
 
 from fastapi import APIRouter, status
 
-from apiforge.kit import PathId, UserPrincipal, problem_responses
+from apiforge.kit import PathId, UserPrincipal, problem_responses, rate_limit
 from apiforge.shop.organizations.dependencies import OrganizationReads, OrganizationWrites
 from apiforge.shop.organizations.schemas import (
     MemberAdd,
@@ -12,12 +12,20 @@ from apiforge.shop.organizations.schemas import (
     OrganizationCreate,
     OrganizationRead,
 )
+from apiforge.shop.ratelimits import AUTHENTICATED, WRITES
 from apiforge.shop.tenancy import MembersManager, MembersReader, OrganizationReader
 
-router = APIRouter(prefix="/api/organizations", tags=["organizations"])
+router = APIRouter(
+    prefix="/api/organizations", tags=["organizations"], dependencies=[rate_limit(*AUTHENTICATED)]
+)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=problem_responses(401, 403, 422))
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(401, 403, 422),
+    dependencies=[rate_limit(WRITES)],
+)
 async def create_organization(
     body: OrganizationCreate, principal: UserPrincipal, organizations: OrganizationWrites
 ) -> OrganizationRead:
@@ -49,6 +57,7 @@ async def list_members(access: MembersReader, organizations: OrganizationReads) 
     "/{org_id}/members",
     status_code=status.HTTP_201_CREATED,
     responses=problem_responses(401, 403, 404, 409, 422),
+    dependencies=[rate_limit(WRITES)],
 )
 async def add_member(
     body: MemberAdd, access: MembersManager, organizations: OrganizationWrites
@@ -57,7 +66,11 @@ async def add_member(
     return await organizations.add_member(access, body)
 
 
-@router.patch("/{org_id}/members/{user_id}", responses=problem_responses(401, 403, 404, 409, 422))
+@router.patch(
+    "/{org_id}/members/{user_id}",
+    responses=problem_responses(401, 403, 404, 409, 422),
+    dependencies=[rate_limit(WRITES)],
+)
 async def change_member_role(
     user_id: PathId, body: MemberUpdate, access: MembersManager, organizations: OrganizationWrites
 ) -> MemberRead:
@@ -70,6 +83,7 @@ async def change_member_role(
     "/{org_id}/members/{user_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses(401, 403, 404, 409, 422),
+    dependencies=[rate_limit(WRITES)],
 )
 async def remove_member(
     user_id: PathId, access: OrganizationReader, organizations: OrganizationWrites
