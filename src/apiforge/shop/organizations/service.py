@@ -25,7 +25,7 @@ from apiforge.shop.organizations.schemas import (
     OrganizationCreate,
     OrganizationRead,
 )
-from apiforge.shop.permissions import ORG_ROLES
+from apiforge.shop.permissions import ORG_ROLES, ORGANIZATION
 from apiforge.shop.roles import OrgRole
 from apiforge.shop.tenancy import OrganizationNotFoundError
 
@@ -107,7 +107,7 @@ class OrganizationService:
         members = MembershipRepository(self.session, access.scope)
         current = await self._member_role(members, user_id)
         if str(user_id) != access.principal.subject:
-            if not ORG_ROLES.at_least(access.role, OrgRole.ADMIN):
+            if not ORG_ROLES.at_least(access.role, ORGANIZATION["members:manage"].min_role):
                 raise RoleTooHighError("Only admins and owners remove other members.")
             _outranks_not(access, current)
         if current == OrgRole.OWNER:
