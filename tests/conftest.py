@@ -3,6 +3,7 @@ on each database (SQLite and PostgreSQL), each test in a transaction rolled back
 (or, for `@pytest.mark.committed` tests, on committed data with the tables emptied), plus the
 shop's users."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -63,6 +64,18 @@ def frozen_limits(app: FastAPI, client: object) -> FrozenClock:
     clock = FrozenClock()
     limiter.local.clock = limiter.fallback.clock = clock
     return clock
+
+
+@pytest.fixture
+def unlimited(app: FastAPI, client: object) -> Iterator[None]:
+    """No rate limits for this test: it sends bursts (a matrix of callers, a hundred retries
+    at once) that are not what it is about. The limits' own tests are test_ratelimits.py."""
+    state = app_state(app)
+    limiter, state.rate_limiter = state.rate_limiter, None
+    try:
+        yield
+    finally:
+        state.rate_limiter = limiter
 
 
 @pytest.fixture

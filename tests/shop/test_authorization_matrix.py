@@ -27,7 +27,8 @@ from tests.shop.matrix.world import Fresh, World, build_world
 
 # On committed data: the dashboard reads on connections of its own, which a rolled-back test
 # transaction cannot share; and so every request commits as it would in production.
-pytestmark = pytest.mark.committed
+# Limits are not what these are about (their own tests are test_ratelimits.py).
+pytestmark = [pytest.mark.committed, pytest.mark.usefixtures("unlimited")]
 
 # Served but not documented, each on purpose: the docs and the document itself, and the
 # Prometheus endpoint. Anything else hidden from the document would hide from the matrix.

@@ -21,7 +21,8 @@ from tests.shop.matrix.calls import CALLS, Call, resolve, send
 from tests.shop.matrix.shapes import Shapes
 from tests.shop.matrix.world import World, build_world
 
-pytestmark = pytest.mark.committed
+# Limits are not what these are about (their own tests are test_ratelimits.py).
+pytestmark = [pytest.mark.committed, pytest.mark.usefixtures("unlimited")]
 
 
 def smuggled(world: World) -> dict[str, Any]:

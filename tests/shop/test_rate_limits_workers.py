@@ -78,12 +78,19 @@ def _per_worker(directory: Path) -> dict[str, tuple[float, float]]:
     return found
 
 
-def _settled(directory: Path, allowed: float, limited: float) -> dict[str, tuple[float, float]]:
-    """Per-worker counts once both outcomes add up (each worker pushes its counts within a
-    second), or what there is after 10 s."""
+def _settled(
+    directory: Path, before: dict[str, tuple[float, float]], allowed: float, limited: float
+) -> dict[str, tuple[float, float]]:
+    """Per-worker counts added since `before`, once both outcomes add up (each worker pushes
+    its counts within a second), or what there is after 10 s."""
     deadline = time.monotonic() + 10
     while True:
-        counts = _per_worker(directory)
+        now = _per_worker(directory)
+        counts = {
+            worker: (a - before.get(worker, (0.0, 0.0))[0], lim - before.get(worker, (0.0, 0.0))[1])
+            for worker, (a, lim) in now.items()
+        }
+        counts = {worker: c for worker, c in counts.items() if c != (0.0, 0.0)}
         sums = tuple(sum(c[i] for c in counts.values()) for i in (0, 1))
         if sums == (allowed, limited) or time.monotonic() > deadline:
             return counts
@@ -91,23 +98,33 @@ def _settled(directory: Path, allowed: float, limited: float) -> dict[str, tuple
 
 
 def test_exactly_50_of_200_concurrent_across_two_workers(shop: tuple[str, Path]) -> None:
+    """Each burst is exact; the kernel decides which worker accepts each connection, and on a
+    busy machine one of them may take a whole burst, so bursts are repeated (as other
+    principals, each with its own window) until both workers have decided in one."""
     base_url, metrics = shop
-    alice = login(base_url, "customer@example.com")
-    codes = asyncio.run(_burst(base_url, alice))
-    bob = httpx.post(
-        f"{base_url}/api/organizations",
-        json={"name": "B"},
-        headers=login(base_url, "admin@example.com"),
-        timeout=10,
-    )
-    print(
-        f"200 concurrent writes over 2 workers: {codes.count(201)} x 201, {codes.count(429)} x 429"
-    )
-    assert (codes.count(201), codes.count(429)) == (50, 150), sorted(set(codes))
-    assert bob.status_code == 201
-    assert '"writes/10s";r=49;t=10' in bob.headers["ratelimit"]
-    workers = _settled(metrics, allowed=51, limited=150)
-    print(f"decisions per worker (allowed, limited): {workers}")
-    assert len(workers) == 2, workers  # both workers decided some of the 201 requests
-    assert sum(a for a, _ in workers.values()) == 51
-    assert sum(limited for _, limited in workers.values()) == 150
+    bob = login(base_url, "admin@example.com")
+    principals = [login(base_url, "customer@example.com")]
+    principals += [_registered(base_url, f"burst{i}@example.com") for i in range(2)]
+    for number, principal in enumerate(principals):
+        before = _per_worker(metrics)
+        codes = asyncio.run(_burst(base_url, principal))
+        print(f"burst {number}: {codes.count(201)} x 201, {codes.count(429)} x 429")
+        assert (codes.count(201), codes.count(429)) == (50, 150), sorted(set(codes))
+        workers = _settled(metrics, before, allowed=50, limited=150)
+        print(f"decisions per worker (allowed, limited): {workers}")
+        assert sum(a for a, _ in workers.values()) == 50
+        assert sum(limited for _, limited in workers.values()) == 150
+        if len(workers) == 2:
+            break
+    else:
+        pytest.fail("one worker took every burst: the spread over workers was not shown")
+    other = httpx.post(f"{base_url}/api/organizations", json={"name": "B"}, headers=bob, timeout=10)
+    assert other.status_code == 201  # another principal is unaffected
+    assert '"writes/10s";r=49;t=10' in other.headers["ratelimit"]
+
+
+def _registered(base_url: str, email: str) -> dict[str, str]:
+    password = {"email": email, "password": "a long enough password"}
+    assert httpx.post(f"{base_url}/api/auth/register", json=password, timeout=10).status_code == 201
+    token = httpx.post(f"{base_url}/api/auth/login", json=password, timeout=10)
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}

@@ -11,8 +11,9 @@ what it measures.
 What keeps it bounded and steady: the two kinds are interleaved (unknown, wrong, unknown, ...)
 so both see the same machine load, the first pair is a warm-up, and medians ignore the spikes a
 shared machine adds. 200 + 200 logins take about 15 s (APIFORGE_ENUMERATION_LOGINS=60 for a
-quicker look; their medians move by a millisecond or two between runs). Rate limits are off: this is about the password check alone
-(the answers' equality, limits included, is in test_login_limits.py)."""
+quicker look; their medians move by a millisecond or two between runs). Rate limits are off:
+this is about the password check alone (the answers' equality, limits included, is in
+test_login_limits.py)."""
 
 import os
 import statistics

@@ -183,6 +183,7 @@ async def test_a_key_in_flight_is_409_until_its_lease_runs_out(
 
 
 @pytest.mark.committed
+@pytest.mark.usefixtures("unlimited")
 async def test_a_hundred_concurrent_retries_place_one_order(
     client: httpx.AsyncClient,
     session: AsyncSession,
@@ -208,6 +209,7 @@ async def test_a_hundred_concurrent_retries_place_one_order(
 
 
 @pytest.mark.committed
+@pytest.mark.usefixtures("unlimited")
 async def test_a_hundred_buyers_for_ten_units_get_exactly_ten(
     client: httpx.AsyncClient,
     session: AsyncSession,

@@ -24,7 +24,9 @@ Recorder = Callable[[Mapping[str, datetime]], Awaitable[None]]
 
 class ApiKeyUsage:
     """`mark(key_id)` on each keyed request (a dict lookup); `flush()` writes what is due.
-    `every_seconds` is the most a key is written (per key, per cluster with Redis)."""
+    `every_seconds` is the most a key is written (per key, per cluster with Redis). With
+    `background` False the app-long task writes nothing, and only explicit `flush()` calls do
+    (the test plugin's choice: a write from the background would share a test's connection)."""
 
     def __init__(
         self,
@@ -40,6 +42,7 @@ class ApiKeyUsage:
         self._key_prefix = key_prefix
         self._every = every_seconds
         self._flush_seconds = flush_seconds
+        self.background = True
         self._last_marked: dict[str, float] = {}
         self._pending: dict[str, datetime] = {}
 
@@ -86,4 +89,5 @@ class ApiKeyUsage:
     async def _loop(self) -> None:
         while True:
             await asyncio.sleep(self._flush_seconds)
-            await self.flush()
+            if self.background:
+                await self.flush()

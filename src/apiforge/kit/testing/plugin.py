@@ -143,6 +143,9 @@ async def app(app_factory: AppFactory, settings: Settings) -> AsyncIterator[Fast
     if migrations is not None:
         await migrations.upgrade(settings.database_url)
     async with LifespanManager(application):
+        # API-key uses are written by each test's `client` at its end, inside its transaction;
+        # the app's background writer would run on whichever test's connection is current.
+        app_state(application).identity.usage.background = False
         yield application
 
 
