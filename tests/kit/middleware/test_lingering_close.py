@@ -117,12 +117,15 @@ def test_memory_stays_flat_and_liveness_answers_during_the_attack(server: str) -
                 latencies.append(time.monotonic() - started)
                 time.sleep(0.01)
 
+    # Made once: building 100 MB holds this process's GIL for tens of milliseconds, which the
+    # probe thread would measure as the server's latency.
+    body = b"x" * (100 * MIB)
     prober = threading.Thread(target=probe)
     prober.start()
     try:
         # Long enough for a p99 of a hundred or more probes, not the slowest of a dozen.
         for _ in range(8):
-            assert _post(server, b"x" * (100 * MIB), chunked=False)[0] == 413
+            assert _post(server, body, chunked=False)[0] == 413
             assert _post(server, _chunks(50 * MIB), chunked=True)[0] == 413
     finally:
         stop.set()
