@@ -91,3 +91,28 @@ async def test_cached_json_renders_and_hashes_once() -> None:
     assert first == second == RenderedJson(BODY, etag_for(BODY))
     assert renders == 1
     assert await cache.get("page:1", tags=["catalog"]) == first.pack()
+
+
+async def test_entries_written_together_expire_spread_out() -> None:
+    """A jittered TTL: 50 entries written at once all live at least 80 % of their TTL, all
+    are gone by its end, and they do not all go in the same instant."""
+    from apiforge.kit.cache import MemoryCache, cached_json
+
+    now = [0.0]
+    cache = MemoryCache(clock=lambda: now[0])
+
+    async def render() -> bytes:
+        return b"{}"
+
+    for i in range(50):
+        await cached_json(cache, f"k{i}", render, ttl=10.0)
+
+    async def alive() -> int:
+        return sum([await cache.get(f"k{i}") is not None for i in range(50)])
+
+    now[0] = 7.99
+    assert await alive() == 50
+    now[0] = 9.0
+    assert 0 < await alive() < 50
+    now[0] = 10.0
+    assert await alive() == 0

@@ -3,6 +3,7 @@ the framing that stores body and ETag together so a cache hit neither re-seriali
 re-hashes. Not for: deciding what is cacheable (the caller picks key, TTL and tags)."""
 
 import hashlib
+import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -80,6 +81,10 @@ class RenderedJson:
         return Response(self.body, media_type=_JSON, headers=headers)
 
 
+# The share of an entry's TTL that `cached_json` may take off (see there).
+TTL_JITTER = 0.2
+
+
 async def cached_json(
     cache: CacheBackend,
     key: str,
@@ -87,11 +92,16 @@ async def cached_json(
     *,
     ttl: float,
     tags: Sequence[str] = (),
+    jitter: float = TTL_JITTER,
 ) -> RenderedJson:
     """The rendered JSON for `key` from `cache`, or `render()`'s bytes (hashed once, then
-    cached with their ETag). Single-flight and error handling are the cache's."""
+    cached with their ETag). Single-flight and error handling are the cache's. Each entry
+    lives `ttl` less up to `jitter` of it, drawn per write: entries filled together (after
+    an invalidation, a restart) then expire spread out, not all in one instant whose reloads
+    queue behind each other and make the read's p99."""
 
     async def load() -> bytes:
         return RenderedJson.of(await render()).pack()
 
-    return RenderedJson.unpack(await cache.get_or_load(key, load, ttl=ttl, tags=tags))
+    lifetime = ttl * (1.0 - jitter * random.random())  # noqa: S311  # spreading, not secrecy
+    return RenderedJson.unpack(await cache.get_or_load(key, load, ttl=lifetime, tags=tags))
