@@ -95,12 +95,14 @@ from apiforge.kit.openapi import problem_responses
 from apiforge.kit.outbox import (
     CallbackSink,
     EventSink,
+    NewEvent,
     OutboxEventMixin,
     OutboxMessage,
     OutboxMetrics,
     OutboxRelay,
     embedded_relay,
     record_event,
+    record_events,
     relay_for,
 )
 from apiforge.kit.pagination import (
@@ -229,6 +231,7 @@ __all__ = [
     "MissingExtraError",
     "MoneyMinor",
     "NewApiKey",
+    "NewEvent",
     "NotFoundError",
     "OnFailure",
     "OutboxEventMixin",
@@ -311,6 +314,7 @@ __all__ = [
     "public_max_age",
     "rate_limit",
     "record_event",
+    "record_events",
     "refresh_token_digest",
     "relay_for",
     "require_roles",

@@ -18,6 +18,9 @@ class CatalogSettings(BaseModel):
     # The global body limit (1 MiB) would cap an import at a few thousand rows; the 100,000
     # rows one import takes fit in this for typical products.
     import_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    # An order or a stock adjustment taking a product's stock from above this to at or below
+    # it records `stock.low` (once per crossing).
+    low_stock_threshold: int = Field(default=5, ge=0)
 
 
 class DashboardSettings(BaseModel):

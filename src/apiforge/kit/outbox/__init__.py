@@ -6,13 +6,14 @@ inbound messages (kit.inbox) or jobs."""
 from apiforge.kit.outbox.embedded import embedded_relay, relay_for
 from apiforge.kit.outbox.metrics import OutboxMetrics
 from apiforge.kit.outbox.model import OutboxEventMixin
-from apiforge.kit.outbox.record import OutboxMessage, record_event
+from apiforge.kit.outbox.record import NewEvent, OutboxMessage, record_event, record_events
 from apiforge.kit.outbox.relay import OutboxRelay, RelayStats
 from apiforge.kit.outbox.sinks import CallbackSink, EventSink
 
 __all__ = [
     "CallbackSink",
     "EventSink",
+    "NewEvent",
     "OutboxEventMixin",
     "OutboxMessage",
     "OutboxMetrics",
@@ -20,5 +21,6 @@ __all__ = [
     "RelayStats",
     "embedded_relay",
     "record_event",
+    "record_events",
     "relay_for",
 ]

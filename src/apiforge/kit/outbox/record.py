@@ -2,6 +2,7 @@
 published in. Not for: publishing (kit.outbox.relay)."""
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -43,6 +44,16 @@ class OutboxMessage:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event to record with `record_events` (the fields of `record_event`)."""
+
+    type: str
+    aggregate_type: str
+    aggregate_id: str | int
+    payload: dict[str, Any]
+
+
 async def record_event(
     session: AsyncSession,
     model: type[Any],
@@ -58,19 +69,35 @@ async def record_event(
     product): two transactions changing one aggregate then take outbox ids in commit order,
     which is the order the relay publishes them in. `payload` must be JSON-serialisable and
     hold nothing secret (it leaves the service)."""
-    for name, value in (("type", type), ("aggregate_type", aggregate_type)):
-        if not 0 < len(value) <= MAX_NAME:
-            raise ValueError(f"{name} must be 1-{MAX_NAME} characters")
-    event_id = str(uuid.uuid4())
-    await session.execute(
-        insert(table_of(model)).values(
-            event_id=event_id,
-            type=type,
-            aggregate_type=aggregate_type,
-            aggregate_id=str(aggregate_id),
-            payload=orjson.dumps(payload).decode(),
-            created_at=utcnow(),
-            attempts=0,
-        )
-    )
+    event = NewEvent(type, aggregate_type, aggregate_id, payload)
+    (event_id,) = await record_events(session, model, [event])
     return event_id
+
+
+async def record_events(
+    session: AsyncSession, model: type[Any], events: Sequence[NewEvent]
+) -> list[str]:
+    """`record_event` for several events in one statement (ids in the order given, which is
+    the order they are published in per aggregate); their ids."""
+    rows: list[dict[str, Any]] = []
+    ids: list[str] = []
+    now = utcnow()
+    for event in events:
+        for name, value in (("type", event.type), ("aggregate_type", event.aggregate_type)):
+            if not 0 < len(value) <= MAX_NAME:
+                raise ValueError(f"{name} must be 1-{MAX_NAME} characters")
+        ids.append(str(uuid.uuid4()))
+        rows.append(
+            {
+                "event_id": ids[-1],
+                "type": event.type,
+                "aggregate_type": event.aggregate_type,
+                "aggregate_id": str(event.aggregate_id),
+                "payload": orjson.dumps(event.payload).decode(),
+                "created_at": now,
+                "attempts": 0,
+            }
+        )
+    if rows:
+        await session.execute(insert(table_of(model)), rows)
+    return ids

@@ -19,6 +19,10 @@ Cursor = str
 SearchText = Annotated[SafeStr, StringConstraints(min_length=1, max_length=100)]
 
 
+# Stock at or below this is low (`stock.low`); APIFORGE_CATALOG__LOW_STOCK_THRESHOLD.
+DEFAULT_LOW_STOCK_THRESHOLD = 5
+
+
 @dataclass(frozen=True, slots=True)
 class StockLine:
     """A product row locked for an order: what the order needs to price and check it."""
