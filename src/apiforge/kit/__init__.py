@@ -35,6 +35,7 @@ from apiforge.kit.cache import (
     public_max_age,
 )
 from apiforge.kit.cache.front import FrontCache, front_cache_entry
+from apiforge.kit.consumer import Delivery, MessageHandler, PoisonMessageError, QueueConsumer
 from apiforge.kit.db.base import Base, BigIntId, CreatedAt, IdPk, UTCDateTime, table_of, utcnow
 from apiforge.kit.db.database import Database, ReadOnlySessionError
 from apiforge.kit.db.migrations import Migrations, run_alembic_env
@@ -137,6 +138,7 @@ from apiforge.kit.serving import ServeOptions, prepare_metrics_dir, serve_factor
 from apiforge.kit.settings import (
     AuthSettings,
     CacheSettings,
+    ConsumerSettings,
     CorsSettings,
     DatabaseSettings,
     Environment,
@@ -185,12 +187,14 @@ __all__ = [
     "CacheStats",
     "CallbackSink",
     "ConflictError",
+    "ConsumerSettings",
     "CorsSettings",
     "Counted",
     "CreatedAt",
     "CurrentPrincipal",
     "Database",
     "DatabaseSettings",
+    "Delivery",
     "Deployment",
     "Environment",
     "EventSink",
@@ -226,6 +230,7 @@ __all__ = [
     "LoopLagSettings",
     "MemoryCache",
     "MemoryRateLimitBackend",
+    "MessageHandler",
     "MetricsSettings",
     "Migrations",
     "MissingExtraError",
@@ -244,9 +249,11 @@ __all__ = [
     "PathId",
     "PayloadTooLargeError",
     "PermissionDeniedError",
+    "PoisonMessageError",
     "Principal",
     "ProfilingSettings",
     "ProxySettings",
+    "QueueConsumer",
     "Rate",
     "RateLimitBackend",
     "RateLimitPolicy",

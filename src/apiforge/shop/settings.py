@@ -3,7 +3,7 @@ the shop's own sections. Not for: reading the environment anywhere else."""
 
 from pydantic import BaseModel, Field, SecretStr
 
-from apiforge.kit import AuthSettings, Settings, app_state
+from apiforge.kit import AuthSettings, ConsumerSettings, Settings, app_state
 
 
 class CatalogSettings(BaseModel):
@@ -36,12 +36,14 @@ class DashboardSettings(BaseModel):
 
 class ShopSettings(Settings):
     """`APIFORGE_DEMO_PASSWORD` (the seeded demo users' password), `APIFORGE_CATALOG__*`,
-    `APIFORGE_DASHBOARD__*`, and the kit's settings."""
+    `APIFORGE_DASHBOARD__*`, `APIFORGE_STOCK_FEED__*`, and the kit's settings."""
 
     demo_password: SecretStr = SecretStr("apiforge-demo")
     auth: AuthSettings = AuthSettings(token_url="/api/auth/token")  # noqa: S106  # a URL, not a secret
     catalog: CatalogSettings = CatalogSettings()
     dashboard: DashboardSettings = DashboardSettings()
+    # The warehouse stock feed (`apiforge consume stock`, on `events.amqp_url`).
+    stock_feed: ConsumerSettings = ConsumerSettings(queue="warehouse.stock")
 
 
 def shop_settings(app: object) -> ShopSettings:

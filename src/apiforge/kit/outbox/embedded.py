@@ -17,7 +17,7 @@ from apiforge.kit.settings import EventsSettings
 from apiforge.kit.state import AppState, LifespanResource
 
 logger = logging.getLogger("apiforge.outbox")
-SinksFactory = Callable[[AppState | None], Sequence[EventSink]]
+SinksFactory = Callable[[AppState], Sequence[EventSink]]
 
 
 @asynccontextmanager

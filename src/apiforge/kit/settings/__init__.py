@@ -21,7 +21,7 @@ from apiforge.kit.settings.auth import (
     ExternalAlgorithm,
     ExternalIssuerSettings,
 )
-from apiforge.kit.settings.events import EventsSettings
+from apiforge.kit.settings.events import ConsumerSettings, EventsSettings
 from apiforge.kit.settings.sections import (
     CacheSettings,
     CorsSettings,
@@ -313,6 +313,7 @@ __all__ = [
     "SYMMETRIC_ALGORITHMS",
     "AuthSettings",
     "CacheSettings",
+    "ConsumerSettings",
     "CorsSettings",
     "DatabaseSettings",
     "Environment",

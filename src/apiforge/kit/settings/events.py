@@ -23,3 +23,19 @@ class EventsSettings(BaseModel):
     publish_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
     # Sent events are kept this long (for inspection) before `prune` deletes them.
     keep_sent_hours: int = Field(default=72, ge=1, le=24 * 90)
+
+
+class ConsumerSettings(BaseModel):
+    """One RabbitMQ queue a service consumes (kit.consumer). `queue`: its name; the consumer
+    declares it (a quorum queue), its dead-letter exchange `<queue>.dlx` and dead-letter queue
+    `<queue>.dead`. `prefetch`: unacknowledged messages the broker hands this consumer at
+    once (its memory and its share of the work are bounded by it). `max_attempts`: deliveries
+    of one message before it is dead-lettered (a crash mid-message counts: the broker
+    redelivers). `retry_delay_seconds`: the pause before a failed message is handed back."""
+
+    queue: str = Field(default="", max_length=200)
+    prefetch: int = Field(default=10, ge=1, le=1000)
+    max_attempts: int = Field(default=5, ge=1, le=100)
+    retry_delay_seconds: float = Field(default=1.0, ge=0, le=60)
+    # Messages still being handled get this long to finish after SIGTERM.
+    drain_seconds: float = Field(default=10.0, ge=0, le=300)
