@@ -172,6 +172,16 @@ from apiforge.kit.tenancy import (
     tenancy_dependency,
 )
 from apiforge.kit.tracing import trace_http_client, tracer_provider
+from apiforge.kit.webhooks import (
+    WebhookHeadersMissingError,
+    WebhookSignatureError,
+    WebhookTimestampError,
+    WebhookVerificationError,
+)
+from apiforge.kit.webhooks import generate_secret as generate_webhook_secret
+from apiforge.kit.webhooks import sign as sign_webhook
+from apiforge.kit.webhooks import signature_headers as webhook_signature_headers
+from apiforge.kit.webhooks import verify as verify_webhook
 
 __all__ = [
     "AccessTokenCodec",
@@ -295,6 +305,10 @@ __all__ = [
     "Usage",
     "UserPrincipal",
     "ValidationFailedError",
+    "WebhookHeadersMissingError",
+    "WebhookSignatureError",
+    "WebhookTimestampError",
+    "WebhookVerificationError",
     "WriteSession",
     "after_commit",
     "app_config",
@@ -311,6 +325,7 @@ __all__ = [
     "encode_cursor",
     "format_minor",
     "front_cache_entry",
+    "generate_webhook_secret",
     "mark_process_dead",
     "new_refresh_token",
     "parse_money",
@@ -331,10 +346,13 @@ __all__ = [
     "scoped",
     "serve_factory",
     "serve_metrics",
+    "sign_webhook",
     "table_of",
     "tenancy_dependency",
     "tenant_owned",
     "trace_http_client",
     "tracer_provider",
     "utcnow",
+    "verify_webhook",
+    "webhook_signature_headers",
 ]
