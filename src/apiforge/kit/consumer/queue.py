@@ -8,7 +8,8 @@ failures a living consumer saw. Not for: what a message means (the handler's).""
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+import typing
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +37,11 @@ class Delivery:
     attempt: int
 
 
-MessageHandler = Callable[[Delivery], Awaitable[None]]
+# typing.Callable, not collections.abc's: only typing's alias takes a docstring of its own.
+MessageHandler = typing.Callable[[Delivery], Awaitable[None]]
+MessageHandler.__doc__ = """`QueueConsumer`'s handler: `async (Delivery) -> None`. Returning
+acknowledges the message (commit its effects first); `PoisonMessageError` dead-letters it;
+any other exception hands it back for another attempt."""
 
 
 class QueueConsumer:

@@ -8,6 +8,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 @dataclass(frozen=True)
 class OutboxMetrics:
+    """The relay's Prometheus series (`OutboxMetrics.create(registry)`), given to
+    `OutboxRelay(metrics=...)`: events published and failed, and the outbox's lag."""
+
     published: Counter
     failed: Counter
     lag: Gauge
