@@ -16,7 +16,8 @@ from apiforge.shop.catalog.router import router as catalog_router
 from apiforge.shop.dashboard.router import router as dashboard_router
 from apiforge.shop.identity import ShopIdentityStore
 from apiforge.shop.migrations import MIGRATIONS_DIR
-from apiforge.shop.models import IdempotencyKey
+from apiforge.shop.models import DeadJobRecord, IdempotencyKey
+from apiforge.shop.orders.jobs import ORDER_JOBS
 from apiforge.shop.orders.router import router as orders_router
 from apiforge.shop.organizations.router import router as organizations_router
 from apiforge.shop.ratelimits import SHOP_RATE_LIMITS
@@ -51,4 +52,7 @@ def create_shop_app(settings: ShopSettings | None = None) -> FastAPI:
         identity_store=ShopIdentityStore,
         idempotency_keys=IdempotencyKey,
         rate_limits=SHOP_RATE_LIMITS,
+        jobs=ORDER_JOBS,
+        dead_jobs=DeadJobRecord,
+        mail=True,
     )

@@ -10,6 +10,7 @@ from fastapi import Depends, Query, Request
 
 from apiforge.kit import (
     CurrentPrincipal,
+    Jobs,
     ReadSession,
     RowId,
     TenantAccess,
@@ -26,8 +27,8 @@ async def order_reader(session: ReadSession) -> OrderService:
     return OrderService(session)
 
 
-async def order_writer(session: WriteSession) -> OrderService:
-    return OrderService(session)
+async def order_writer(session: WriteSession, jobs: Jobs) -> OrderService:
+    return OrderService(session, jobs)
 
 
 async def own_orders(principal: UserPrincipal) -> OrderOwner:

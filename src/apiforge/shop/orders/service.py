@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apiforge.kit import (
+    JobQueue,
     Principal,
     TenantScope,
     bind_tenant,
@@ -27,6 +28,7 @@ from apiforge.shop.orders.errors import (
     OrderNotFoundError,
     ProductUnavailableError,
 )
+from apiforge.shop.orders.jobs import send_confirmation
 from apiforge.shop.orders.repository import AnyRow, NewOrderLine, OrderRepository
 from apiforge.shop.orders.schemas import (
     OrderCreate,
@@ -71,9 +73,17 @@ OrderGate = Callable[[int | None, int | None], Awaitable[OrderOwner | None]]
 
 
 class OrderService:
-    def __init__(self, session: AsyncSession) -> None:
+    """`jobs`: where the confirmation mails are queued (after the commit); None sends none
+    (the dashboard's reads, a CLI)."""
+
+    def __init__(self, session: AsyncSession, jobs: JobQueue | None = None) -> None:
         self.session = session
         self.catalog = CatalogService(session)
+        self.jobs = jobs
+
+    def _confirm(self, order_id: int, event: str) -> None:
+        if self.jobs is not None:
+            self.jobs.enqueue(self.session, send_confirmation, order_id=order_id, event=event)
 
     async def _bind(self, owner: OrderOwner) -> OrderRepository:
         await bind_tenant(self.session, owner.scope)
@@ -96,6 +106,7 @@ class OrderService:
             user_id=owner.user_id, api_key_id=owner.api_key_id, total_minor=total
         )
         await orders.add_lines(row.id, lines)
+        self._confirm(row.id, "placed")
         return _order_read(row, [_line_read(line) for line in lines])
 
     async def get(self, order_id: int, gate: OrderGate) -> OrderRead:
@@ -121,6 +132,7 @@ class OrderService:
         await self.catalog.lock_for_order(list(returned))
         await self.catalog.return_stock(returned)
         cancelled = await orders.mark_cancelled(order_id, utcnow())
+        self._confirm(order_id, "cancelled")
         return _order_read(cancelled, [_line_read(line) for line in lines])
 
     async def list_page(

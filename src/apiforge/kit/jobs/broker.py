@@ -1,0 +1,49 @@
+"""The taskiq broker a service's settings ask for: Redis streams (acknowledged after the run,
+unacknowledged messages reclaimed), RabbitMQ (taskiq-aio-pika, a durable quorum queue), or
+taskiq's in-process broker (the embedded default: jobs run in the serving process). Not for:
+what runs on it (kit.jobs.queue)."""
+
+from taskiq import AsyncBroker, InMemoryBroker
+
+from apiforge.kit.settings import Settings
+
+# Read one message per fetch: a worker holds only what it runs, so on SIGTERM every message it
+# has not started stays in the queue for the next one (instead of waiting, unacknowledged,
+# for `redelivery_after_seconds`).
+_FETCH_COUNT = 1
+# A worker killed while holding taskiq-redis's reclaim lock frees it after this long.
+_RECLAIM_LOCK_SECONDS = 10.0
+
+
+def build_broker(settings: Settings) -> AsyncBroker:
+    kind = settings.jobs_broker
+    url = settings.jobs_broker_url
+    jobs = settings.jobs
+    if kind == "memory":
+        return InMemoryBroker(max_async_tasks=jobs.concurrency)
+    if not url:
+        raise ValueError(f"the {kind} job broker needs a URL: set {settings.env_name('jobs.url')}")
+    if kind == "redis":
+        from taskiq_redis import RedisStreamBroker
+
+        return RedisStreamBroker(
+            url,
+            queue_name=jobs.queue,
+            consumer_group_name=jobs.queue,
+            xread_count=_FETCH_COUNT,
+            idle_timeout=int(jobs.redelivery_after_seconds * 1000),
+            unacknowledged_lock_timeout=_RECLAIM_LOCK_SECONDS,
+            socket_timeout=settings.redis.socket_timeout + 5,  # xreadgroup blocks 2 s
+            socket_connect_timeout=settings.redis.connect_timeout,
+        )
+    from taskiq_aio_pika import AioPikaBroker
+    from taskiq_aio_pika.exchange import Exchange
+    from taskiq_aio_pika.queue import Queue
+
+    return AioPikaBroker(
+        url,
+        qos=jobs.concurrency,
+        exchange=Exchange(name=jobs.queue),
+        task_queues=[Queue(name=jobs.queue)],
+        dead_letter_queue=Queue(name=f"{jobs.queue}.dead_letter"),
+    )
