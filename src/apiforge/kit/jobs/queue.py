@@ -131,6 +131,12 @@ class JobQueue:
 
         return await self.dead_letters.retry(dead_id, send)
 
+    async def wait_idle(self) -> None:
+        """Waits until no job runs in this process (the in-process broker: tests, shutdown);
+        returns at once with another broker, whose jobs run in workers."""
+        if isinstance(self.broker, InMemoryBroker):
+            await self.broker.wait_all()
+
     async def start(self) -> None:
         await self.broker.startup()
 
@@ -141,7 +147,7 @@ class JobQueue:
         ):  # taskiq has no public "pending" accessor
             try:
                 async with asyncio.timeout(self.settings.drain_timeout_seconds):
-                    await self.broker.wait_all()
+                    await self.wait_idle()
             except TimeoutError:
                 logger.warning("in-process jobs still running at shutdown were abandoned")
         await self.broker.shutdown()

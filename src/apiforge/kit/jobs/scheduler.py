@@ -63,7 +63,6 @@ class OncePerTickSource(LabelScheduleSource):
 
 async def run_scheduler(app: Any) -> None:
     """Runs the schedule of `app`'s jobs until SIGTERM/SIGINT."""
-    logging.getLogger("taskiq").setLevel(logging.WARNING)
     async with app.router.lifespan_context(app):
         state = app_state(app)
         queue = state.jobs

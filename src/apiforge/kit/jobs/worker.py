@@ -43,8 +43,6 @@ class WorkerOptions:
 
 async def run_worker(app: Any, options: WorkerOptions = WorkerOptions()) -> None:
     """Runs the worker of `app` (built by `create_app` with `jobs=...`) until SIGTERM/SIGINT."""
-    # taskiq's own INFO lines repeat each run; ours (one per run) carry more.
-    logging.getLogger("taskiq").setLevel(logging.WARNING)
     async with app.router.lifespan_context(app):
         state = app_state(app)
         queue = state.jobs

@@ -28,8 +28,6 @@ class MailSink:
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
-        # aiosmtpd logs every SMTP command at INFO; our one line per message says enough.
-        logging.getLogger("mail.log").setLevel(logging.WARNING)
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
             lambda: SMTP(self, hostname="apiforge-sink", loop=loop), self.host, self.port

@@ -190,6 +190,10 @@ class Settings(BaseSettings):
             self._check_production()
         elif self.secret_key is None:
             self.secret_key = SecretStr(DEVELOPMENT_SECRET_KEY)
+        if self.environment is Environment.TEST and "enabled" not in self.jobs.model_fields_set:
+            # A job run in the background of a test would share its connection and outlive
+            # it; the tests of jobs turn them on (jobs.enabled) on an app of their own.
+            self.jobs = self.jobs.model_copy(update={"enabled": False})
         if (
             self.environment is Environment.TEST
             and "argon2_memory_kib" not in self.auth.model_fields_set

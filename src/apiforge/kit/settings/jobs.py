@@ -15,7 +15,8 @@ class JobsSettings(BaseModel):
     retried after `backoff_base_seconds * 2**(attempt-1)` (capped at `backoff_max_seconds`,
     full jitter) until `max_attempts`, then dead-lettered. `redelivery_after_seconds`: a
     message a worker took but never acknowledged (it died) is given to another after this
-    long; keep it above the longest run of a job with its retries."""
+    long; keep it above the longest run of a job with its retries. `enabled` is off by default
+    in the test environment (tests that run jobs turn it on)."""
 
     enabled: bool = True
     broker: BrokerKind | None = None
