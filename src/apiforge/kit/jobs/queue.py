@@ -137,6 +137,13 @@ class JobQueue:
         if isinstance(self.broker, InMemoryBroker):
             await self.broker.wait_all()
 
+    async def become_worker(self) -> None:
+        """Reconnects the broker as a consumer (RabbitMQ opens its reading channel only
+        then); the lifespan started it as a producer, as every process of the service is."""
+        await self.broker.shutdown()
+        self.broker.is_worker_process = True
+        await self.broker.startup()
+
     async def start(self) -> None:
         await self.broker.startup()
 

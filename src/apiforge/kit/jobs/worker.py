@@ -70,7 +70,7 @@ async def _serve(queue: JobQueue, options: WorkerOptions, health_host: str) -> N
     port = options.health_port if options.health_port is not None else settings.health_port
     if options.serve_health and port is not None:
         port = await health.start(health_host, port)
-    queue.broker.is_worker_process = True
+    await queue.become_worker()
     with ThreadPoolExecutor(max_workers=1) as executor:
         receiver = Receiver(
             queue.broker,
