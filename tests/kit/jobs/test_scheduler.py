@@ -28,7 +28,7 @@ def test_two_schedulers_send_each_tick_once(
     tmp_path: Path, jobs_db: str, redis_url: str, sync_redis: Any
 ) -> None:
     queue = f"apiforge-test:{uuid.uuid4().hex}:jobs"
-    env = service_env(jobs_db, redis_url, queue)
+    env = service_env(jobs_db, redis_url, queue) | {"APIFORGE_JOBS__HEALTH_PORT": "0"}
     with (
         apiforge(["scheduler"], env, tmp_path / "a.log") as first,
         apiforge(["scheduler"], env, tmp_path / "b.log") as second,

@@ -1,5 +1,5 @@
-"""`apiforge scheduler`: taskiq's scheduler sending the jobs declared with `cron=` or
-`every_seconds=`. Two schedulers running at once (a rollout, a second replica) send each tick
+"""`apiforge scheduler`: taskiq's scheduler (with the worker's probe port) sending the jobs
+declared with `cron=` or `every_seconds=`. Two schedulers running at once (a rollout, a second replica) send each tick
 once: before sending, a scheduler claims the tick's key in Redis (`SET key NX EX`), and only the
 one that set it sends. A tick is the cron minute, or the interval's slot of wall-clock time
 (`now // every_seconds`; taskiq ticks on whole seconds). Without Redis there is nothing to claim
@@ -17,6 +17,7 @@ from taskiq.api import run_scheduler_task
 from taskiq.exceptions import ScheduledTaskCancelledError
 from taskiq.schedule_sources import LabelScheduleSource
 
+from apiforge.kit.jobs.health import WorkerHealth
 from apiforge.kit.logs import log_fields
 from apiforge.kit.state import app_state
 
@@ -82,7 +83,11 @@ async def run_scheduler(app: Any) -> None:
         if queue is None:
             await finish.wait()
             return
-        prefix = f"{state.settings.jobs.queue}:schedule"
+        jobs = state.settings.jobs
+        health = WorkerHealth(queue.metrics_registry, ready=True)
+        if jobs.health_port is not None:
+            await health.start(jobs.health_host, jobs.health_port)
+        prefix = f"{jobs.queue}:schedule"
         source = OncePerTickSource(queue.broker, state.redis, prefix)
         scheduler = TaskiqScheduler(queue.broker, [source])
         running = asyncio.create_task(run_scheduler_task(scheduler))
@@ -92,4 +97,5 @@ async def run_scheduler(app: Any) -> None:
         running.cancel()
         stop.cancel()
         await asyncio.gather(running, stop, return_exceptions=True)
+        await health.stop()
         log_fields(logger, logging.INFO, "scheduler stopped", {})
