@@ -1,9 +1,10 @@
 """`apiforge scheduler`: taskiq's scheduler (with the worker's probe port) sending the jobs
-declared with `cron=` or `every_seconds=`. Two schedulers running at once (a rollout, a second replica) send each tick
-once: before sending, a scheduler claims the tick's key in Redis (`SET key NX EX`), and only the
-one that set it sends. A tick is the cron minute, or the interval's slot of wall-clock time
-(`now // every_seconds`; taskiq ticks on whole seconds). Without Redis there is nothing to claim
-on: run a single scheduler. Not for: running the jobs (kit.jobs.worker)."""
+declared with `cron=` or `every_seconds=`. Two schedulers running at once (a rollout, a second
+replica) send each tick once: before sending, a scheduler claims the tick's key in Redis
+(`SET key NX EX`), and only the one that set it sends. A tick is the cron minute, or the
+interval's slot of wall-clock time (`now // every_seconds`; taskiq ticks on whole seconds).
+Without Redis there is nothing to claim on: run a single scheduler. Not for: running the jobs
+(kit.jobs.worker)."""
 
 import asyncio
 import logging
