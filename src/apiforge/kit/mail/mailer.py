@@ -18,8 +18,8 @@ class MailError(RuntimeError):
 
 
 class Mailer:
-    """Sends `EmailMessage`s through the server in `settings` (`plain`: the development sink
-    on loopback, which speaks no TLS)."""
+    """Sends each message (an `EmailMessage`) through the server in `settings` (`plain`: the
+    development sink on loopback, which speaks no TLS)."""
 
     def __init__(self, settings: MailSettings, *, plain: bool = False) -> None:
         self.settings = settings

@@ -20,7 +20,7 @@ from jinja2 import (
 
 
 class MailTemplates:
-    """Renders `EmailMessage`s from the templates in `directory`."""
+    """Renders each message (an `EmailMessage`) from the templates in `directory`."""
 
     def __init__(self, directory: Path) -> None:
         self.environment = Environment(

@@ -46,7 +46,6 @@ class MailSettings(BaseModel):
     in development) starts an SMTP sink on `host:port` inside the serving process that logs
     each message's recipient and subject, so `make run` sends real SMTP nowhere."""
 
-    enabled: bool = True
     host: str = "127.0.0.1"
     port: int = Field(default=1025, ge=1, le=65535)
     security: MailSecurity = "starttls"
