@@ -86,6 +86,7 @@ from apiforge.kit.identity.dependencies import (
     require_roles,
     require_scopes,
 )
+from apiforge.kit.inbox import Inbox, InboxMessageMixin
 from apiforge.kit.inputs import LongText, PathId, RowId, SafeStr, ShortText
 from apiforge.kit.jobs import (
     DeadJob,
@@ -173,6 +174,16 @@ from apiforge.kit.tenancy import (
     tenancy_dependency,
 )
 from apiforge.kit.tracing import trace_http_client, tracer_provider
+from apiforge.kit.webhooks import (
+    WebhookHeadersMissingError,
+    WebhookSignatureError,
+    WebhookTimestampError,
+    WebhookVerificationError,
+)
+from apiforge.kit.webhooks import generate_secret as generate_webhook_secret
+from apiforge.kit.webhooks import sign as sign_webhook
+from apiforge.kit.webhooks import signature_headers as webhook_signature_headers
+from apiforge.kit.webhooks import verify as verify_webhook
 
 __all__ = [
     "AccessTokenCodec",
@@ -216,6 +227,8 @@ __all__ = [
     "Identity",
     "IdentityStore",
     "IdentityStoreFactory",
+    "Inbox",
+    "InboxMessageMixin",
     "InvalidCursorError",
     "InvalidTokenError",
     "IssuedAccessToken",
@@ -295,6 +308,10 @@ __all__ = [
     "Usage",
     "UserPrincipal",
     "ValidationFailedError",
+    "WebhookHeadersMissingError",
+    "WebhookSignatureError",
+    "WebhookTimestampError",
+    "WebhookVerificationError",
     "WorkerError",
     "WorkerOptions",
     "WriteSession",
@@ -312,6 +329,7 @@ __all__ = [
     "encode_cursor",
     "format_minor",
     "front_cache_entry",
+    "generate_webhook_secret",
     "mark_process_dead",
     "new_refresh_token",
     "parse_money",
@@ -331,6 +349,7 @@ __all__ = [
     "scoped",
     "serve_factory",
     "serve_metrics",
+    "sign_webhook",
     "supervise_workers",
     "table_of",
     "tenancy_dependency",
@@ -338,4 +357,6 @@ __all__ = [
     "trace_http_client",
     "tracer_provider",
     "utcnow",
+    "verify_webhook",
+    "webhook_signature_headers",
 ]
