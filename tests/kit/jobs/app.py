@@ -5,6 +5,7 @@ so a test (or another process) can count runs: `<key>:runs` (attempts), `<key>:d
 of completed runs per message id), `<key>:started` (a set of message ids)."""
 
 import asyncio
+import os
 from typing import Any
 
 from fastapi import FastAPI
@@ -67,6 +68,7 @@ async def too_slow(ctx: JobContext, key: str) -> None:
 async def slow(ctx: JobContext, key: str, seconds: float) -> None:
     """Notes its start, sleeps, notes its completion (per message id)."""
     await _redis(ctx).sadd(f"{key}:started", ctx.message_id)
+    await _redis(ctx).sadd(f"{key}:pids", os.getpid())
     await asyncio.sleep(seconds)
     await _redis(ctx).hincrby(f"{key}:done", ctx.message_id, 1)
 

@@ -55,6 +55,11 @@ def test_sigterm_finishes_the_jobs_in_flight_and_leaves_the_rest_queued(
         base = f"http://127.0.0.1:{started['health_port']}"
         with urllib.request.urlopen(f"{base}/health/ready", timeout=5) as ready:  # noqa: S310  # loopback
             assert ready.status == 200
+        wait_until(lambda: sync_redis.scard(f"{key}:started") >= 1, "a job running", first)
+        with urllib.request.urlopen(f"{base}/metrics", timeout=5) as metrics:  # noqa: S310  # loopback
+            text = metrics.read().decode()
+        assert 'apiforge_jobs_started_total{job="tests.slow"}' in text
+        assert "apiforge_jobs_queue_depth" in text
         wait_until(
             lambda: sync_redis.scard(f"{key}:started") >= RUNNING, "three jobs running", first
         )
@@ -98,6 +103,27 @@ def test_a_dead_letter_is_listed_and_retried_from_the_command_line(
     )
     assert again.returncode == 1
     assert f"no dead letter {dead_id} waiting to be retried" in again.stderr
+
+
+def test_two_processes_under_a_supervisor_share_the_queue_and_stop_together(
+    tmp_path: Path, jobs_db: str, redis_url: str, sync_redis: Any, queue: str
+) -> None:
+    key = f"pair-{uuid.uuid4().hex}"
+    asyncio.run(_send(jobs_db, redis_url, queue, slow, JOBS, key=key, seconds=1.5))
+    env = service_env(jobs_db, redis_url, queue)
+    args = ["worker", "--processes", "2", "--concurrency", "2", "--health-port", "0"]
+    with apiforge(args, env, tmp_path / "pair.log") as pair:
+        port = pair.wait_for_line("worker supervisor started")["health_port"]
+        wait_until(lambda: sync_redis.hlen(f"{key}:done") == JOBS, "every job done", pair)
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/health/ready", timeout=5
+        ) as ready:  # loopback
+            assert ready.status == 200
+        assert pair.terminate() == 0
+        stopped = [line for line in pair.lines() if line["event"] == "worker stopped"]
+    assert len(stopped) == 2  # each process drained and stopped on the forwarded SIGTERM
+    assert sync_redis.scard(f"{key}:pids") == 2
+    assert sorted(sync_redis.hgetall(f"{key}:done").values()) == [b"1"] * JOBS
 
 
 def worker_line(worker: Any, event: str) -> bool:

@@ -31,8 +31,13 @@ async def supervise_workers(
     children = [_spawn(command) for _ in range(processes)]
     health = WorkerHealth(CollectorRegistry(), ready=True)
     if health_port is not None:
-        await health.start(health_host, health_port)
-    log_fields(logger, logging.INFO, "worker supervisor started", {"processes": processes})
+        health_port = await health.start(health_host, health_port)
+    log_fields(
+        logger,
+        logging.INFO,
+        "worker supervisor started",
+        {"processes": processes, "health_port": health_port},
+    )
     while not stopping.is_set():
         for index, child in enumerate(children):
             if child.poll() is not None:
