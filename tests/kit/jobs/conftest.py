@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from apiforge.kit import JobQueue, JobsSettings, Settings, app_state
 from apiforge.kit.testing import running_app
-from tests.kit.apps import kit_settings
+from tests.kit.apps import kit_settings, restored_logging
 from tests.kit.jobs.app import jobs_app
 
 FAST = {"backoff_base_seconds": 0.01, "backoff_max_seconds": 0.02}
@@ -31,9 +31,10 @@ def jobs_db(tmp_path: Path) -> str:
 @pytest.fixture
 async def in_process(jobs_db: str, redis_url: str, redis_client: Any) -> AsyncIterator[FastAPI]:
     """The test service running, its jobs on the in-process broker."""
-    app = jobs_app(job_settings(jobs_db, redis_url))
-    async with running_app(app):
-        yield app
+    with restored_logging():
+        app = jobs_app(job_settings(jobs_db, redis_url))
+        async with running_app(app):
+            yield app
 
 
 def queue_of(app: FastAPI) -> JobQueue:

@@ -14,7 +14,7 @@ from taskiq import ScheduledTask
 from apiforge.kit.jobs.scheduler import tick_of
 from tests.kit.jobs.processes import apiforge, service_env
 
-RUN_SECONDS = 4.0
+RUN_SECONDS = 3.0
 
 
 @pytest.fixture

@@ -1,10 +1,9 @@
 """`apiforge worker` as real processes on the real Redis: SIGTERM with jobs in flight lets them
-finish and leaves the rest queued (none lost, none run twice to completion); the probes answer;
-a dead letter is listed and retried through the CLI."""
+finish and leaves the rest queued (none lost, none run twice to completion); the probes and
+/metrics answer; two processes under the supervisor share the queue and stop together."""
 
 import asyncio
-import subprocess
-import sys
+import signal
 import urllib.request
 import uuid
 from pathlib import Path
@@ -14,9 +13,9 @@ import pytest
 from redis import Redis
 
 from apiforge.kit.testing import running_app
-from tests.kit.jobs.app import always_fails, jobs_app, slow
+from tests.kit.jobs.app import jobs_app, slow
 from tests.kit.jobs.conftest import job_settings, queue_of
-from tests.kit.jobs.processes import APP, ROOT, apiforge, service_env, wait_until
+from tests.kit.jobs.processes import apiforge, service_env, wait_until
 
 JOBS = 8
 RUNNING = 3
@@ -77,32 +76,22 @@ def test_sigterm_finishes_the_jobs_in_flight_and_leaves_the_rest_queued(
     assert sorted(sync_redis.hgetall(f"{key}:done").values()) == [b"1"] * JOBS
 
 
-def test_a_dead_letter_is_listed_and_retried_from_the_command_line(
+def test_a_job_of_a_killed_worker_is_redelivered_and_completed_once(
     tmp_path: Path, jobs_db: str, redis_url: str, sync_redis: Any, queue: str
 ) -> None:
-    key = f"dead-{uuid.uuid4().hex}"
-    env = service_env(jobs_db, redis_url, queue)
-    asyncio.run(_send(jobs_db, redis_url, queue, always_fails, 1, key=key))
-    with apiforge(["worker", "--health-port", "0"], env, tmp_path / "worker.log") as worker:
-        wait_until(lambda: worker_line(worker, "job dead-lettered"), "a dead letter", worker)
-        listed = _cli(["jobs", "failed"], env)
-        dead_id = listed.split("\t", 1)[0]
-        assert "tests.always_fails\t3 attempts" in listed
-        assert "FlakyError: never works" in listed
-        assert _cli(["jobs", "retry", dead_id], env) == f"Sent dead letter {dead_id} again.\n"
-        wait_until(lambda: int(sync_redis.get(f"{key}:runs") or 0) == 6, "three more runs", worker)
-        assert worker.terminate() == 0
-    again = subprocess.run(  # noqa: S603  # our own argv
-        [sys.executable, "-m", "apiforge", "jobs", "retry", dead_id, "--app", APP],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert again.returncode == 1
-    assert f"no dead letter {dead_id} waiting to be retried" in again.stderr
+    key = f"killed-{uuid.uuid4().hex}"
+    asyncio.run(_send(jobs_db, redis_url, queue, slow, 1, key=key, seconds=3))
+    env = service_env(jobs_db, redis_url, queue) | {"APIFORGE_JOBS__REDELIVERY_AFTER_SECONDS": "1"}
+    args = ["worker", "--health-port", "0"]
+    with apiforge(args, env, tmp_path / "killed.log") as killed:
+        wait_until(lambda: sync_redis.scard(f"{key}:started") == 1, "the job running", killed)
+        killed.popen.send_signal(signal.SIGKILL)
+        killed.popen.wait(timeout=30)
+    assert sync_redis.hlen(f"{key}:done") == 0
+    with apiforge(args, env, tmp_path / "second.log") as second:
+        wait_until(lambda: sync_redis.hlen(f"{key}:done") == 1, "the job redelivered", second)
+        assert second.terminate() == 0
+    assert list(sync_redis.hgetall(f"{key}:done").values()) == [b"1"]
 
 
 def test_two_processes_under_a_supervisor_share_the_queue_and_stop_together(
@@ -124,20 +113,3 @@ def test_two_processes_under_a_supervisor_share_the_queue_and_stop_together(
     assert len(stopped) == 2  # each process drained and stopped on the forwarded SIGTERM
     assert sync_redis.scard(f"{key}:pids") == 2
     assert sorted(sync_redis.hgetall(f"{key}:done").values()) == [b"1"] * JOBS
-
-
-def worker_line(worker: Any, event: str) -> bool:
-    return any(line["event"] == event for line in worker.lines())
-
-
-def _cli(args: list[str], env: dict[str, str]) -> str:
-    done = subprocess.run(  # noqa: S603  # our own argv
-        [sys.executable, "-m", "apiforge", *args, "--app", APP],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return done.stdout
