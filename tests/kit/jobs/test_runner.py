@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
+from apiforge.kit import app_state
 from apiforge.kit.jobs import backoff_seconds
 from apiforge.kit.request_context import bind_request_id, reset_request_id
 from tests.kit.jobs.app import always_fails, flaky, request_id, too_slow
@@ -101,3 +102,29 @@ def test_backoff_doubles_up_to_its_cap_with_full_jitter() -> None:
         assert all(0 <= draw <= ceiling for draw in draws)
         assert max(draws) > ceiling / 2  # spread over the range, not a fixed delay
         assert len(set(draws)) > 100
+
+
+async def test_the_trace_context_makes_the_job_span_a_child_of_the_request(
+    in_process: FastAPI, redis_client: Any
+) -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    state = app_state(in_process)
+    state.tracer_provider = provider
+    queue = queue_of(in_process)
+    try:
+        with provider.get_tracer("test").start_as_current_span("request") as request_span:
+            await queue.send(request_id, key="traced")
+        await queue.wait_idle()
+    finally:
+        state.tracer_provider = None
+    [job_span] = [span for span in exporter.get_finished_spans() if span.name.startswith("job ")]
+    assert job_span.name == "job tests.request_id"
+    assert job_span.parent is not None
+    assert job_span.parent.span_id == request_span.get_span_context().span_id
+    assert job_span.context.trace_id == request_span.get_span_context().trace_id
