@@ -28,7 +28,8 @@ def build_broker(settings: Settings) -> AsyncBroker:
     kind = settings.jobs_broker
     url = settings.jobs_broker_url
     jobs = settings.jobs
-    if kind == "memory":
+    # Jobs off send nothing: no broker to connect to.
+    if kind == "memory" or not jobs.enabled:
         return InMemoryBroker(max_async_tasks=jobs.concurrency)
     if not url:
         raise ValueError(f"the {kind} job broker needs a URL: set {settings.env_name('jobs.url')}")
@@ -37,6 +38,9 @@ def build_broker(settings: Settings) -> AsyncBroker:
             url,
             queue_name=jobs.queue,
             consumer_group_name=jobs.queue,
+            # A group created after messages were sent (no process had started yet) reads
+            # them too: "$" (taskiq-redis's default) would skip them.
+            consumer_id="0",
             xread_count=_FETCH_COUNT,
             idle_timeout=int(jobs.redelivery_after_seconds * 1000),
             unacknowledged_lock_timeout=_RECLAIM_LOCK_SECONDS,

@@ -145,7 +145,14 @@ class JobQueue:
         await self.broker.startup()
 
     async def start(self) -> None:
-        await self.broker.startup()
+        """Connects the broker. One that does not answer does not stop the service (the API
+        serves while Redis restarts, as its cache does): sends fail, each logged and counted
+        as a failed after-commit callback, until it answers; a worker, which connects again as
+        a consumer, does not start."""
+        try:
+            await self.broker.startup()
+        except Exception as exc:  # noqa: BLE001  # redis-py's and aio-pika's errors share no base
+            logger.warning("job broker not reachable at start: %s: %s", type(exc).__name__, exc)
 
     async def close(self) -> None:
         """For the in-process broker, the jobs running get up to the drain timeout to finish."""
