@@ -60,8 +60,8 @@ def _run_until_signalled(work: Callable[[asyncio.Event], Awaitable[None]]) -> No
 
 @outbox_app.command("relay")
 def relay(app: AppOption = DEFAULT_APP, metrics_port: MetricsPort = None) -> None:
-    """Publish the outbox's events until stopped (run it where `events.embedded_relay` is off,
-    as its own process or several: they share the work without breaking per-aggregate order)."""
+    """Publish the outbox's events until stopped (on PostgreSQL, where the API's processes do
+    not relay; several may run: they share the work without breaking per-aggregate order)."""
     settings = _shop_settings(app)
 
     async def work(stop: asyncio.Event) -> None:

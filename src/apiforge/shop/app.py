@@ -53,9 +53,9 @@ def create_shop_app(settings: ShopSettings | None = None) -> FastAPI:
         identity_store=ShopIdentityStore,
         idempotency_keys=IdempotencyKey,
         rate_limits=SHOP_RATE_LIMITS,
-        # The outbox relayed from this process unless APIFORGE_EVENTS__EMBEDDED_RELAY=false
-        # (a relay process publishes instead). TODO(issue 11): the webhook dispatcher
-        # registers here as an in-process sink (`sinks=`).
+        # The outbox relayed from this process on SQLite (on PostgreSQL `apiforge outbox
+        # relay` publishes, unless APIFORGE_EVENTS__EMBEDDED_RELAY=true).
+        # TODO(issue 11): the webhook dispatcher registers here as an in-process sink.
         lifespan_resources=[embedded_relay(OutboxEvent)],
         jobs=ORDER_JOBS,
         dead_jobs=DeadJobRecord,

@@ -68,3 +68,10 @@ async def test_off_it_relays_nothing(sqlite_url: str) -> None:
 
 def _relay_tasks() -> int:
     return sum(1 for task in asyncio.all_tasks() if task.get_name() == "outbox-relay")
+
+
+async def test_by_default_it_relays_on_sqlite_only(kit_database_url: str) -> None:
+    app = create_app(kit_settings(kit_database_url), lifespan_resources=[embedded_relay(Event)])
+    async with outbox_database(kit_database_url), serve(app):
+        expected = 1 if app_state(app).database.is_sqlite else 0
+        assert _relay_tasks() == expected

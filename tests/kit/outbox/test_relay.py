@@ -155,7 +155,7 @@ async def test_concurrent_relays_keep_each_aggregates_order(kit_postgres_url: st
     events of several aggregates that the other relays' batches hold too), with sinks that
     take a random while: every event is published and, deduplicated by id, each aggregate's
     events arrive in order."""
-    async with outbox_database(kit_postgres_url, pool_size=8) as db:
+    async with outbox_database(kit_postgres_url, pool_size=4) as db:
         rng = random.Random(11)
         received: list[OutboxMessage] = []
 

@@ -57,12 +57,13 @@ async def relay_for(
 def embedded_relay(model: type[Any], sinks: SinksFactory | None = None) -> LifespanResource:
     """A lifespan resource (`create_app(lifespan_resources=[...])`) that relays `model`'s
     outbox from inside the app process while it runs, when `settings.events.embedded_relay`
-    is on; `sinks(state)` gives the service's in-process sinks."""
+    is on (unset: on SQLite only); `sinks(state)` gives the service's in-process sinks."""
 
     @asynccontextmanager
     async def resource(state: AppState) -> AsyncIterator[None]:
         settings = state.settings.events
-        if not settings.embedded_relay:
+        enabled = settings.embedded_relay
+        if not (state.database.is_sqlite if enabled is None else enabled):
             yield
             return
         own_sinks = sinks(state) if sinks is not None else ()

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import CursorResult, Row, Table, and_, delete, func, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apiforge.kit.db.base import table_of, utcnow
@@ -69,7 +70,11 @@ class OutboxRelay:
         while not stop.is_set():
             try:
                 sent = await self.run_once()
-            except Exception:  # the relay is a long-lived loop: log, back off, go on
+            except (OSError, TimeoutError, DBAPIError) as exc:
+                # The database is down or restarting: expected, and retried; no traceback.
+                logger.warning("outbox relay pass failed (%s); retrying", type(exc).__name__)
+                sent = 0
+            except Exception:  # a bug: logged in full, and the loop lives on
                 logger.exception("outbox relay pass failed; retrying")
                 sent = 0
             if sent == 0:

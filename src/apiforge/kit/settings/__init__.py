@@ -163,8 +163,14 @@ class Settings(BaseSettings):
     @classmethod
     def for_tests(cls, database_url: str, **overrides: Any) -> Self:
         """Test-environment settings on `database_url` that ignore any `.env` lying around
-        (environment variables still apply); `overrides` are field values."""
-        values: dict[str, Any] = {"environment": Environment.TEST, "database_url": database_url}
+        (environment variables still apply); `overrides` are field values. No embedded outbox
+        relay unless `events` says so: it would poll on the app's engine, inside each test's
+        rolled-back connection (its own tests turn it on)."""
+        values: dict[str, Any] = {
+            "environment": Environment.TEST,
+            "database_url": database_url,
+            "events": EventsSettings(embedded_relay=False),
+        }
         values.update(overrides)
         return cls(_env_file=None, **values)
 

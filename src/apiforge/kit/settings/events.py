@@ -9,15 +9,16 @@ class EventsSettings(BaseModel):
     """`amqp_url`: RabbitMQ (`amqp://user:pass@host:5672/vhost`); unset, events go to the
     in-process sinks only (the embedded default: `make run` needs no broker). `exchange`: the
     topic exchange events are published to, routing key = event type. `embedded_relay`: run
-    the relay inside the app process (one process, SQLite); turn it off where a separate
-    relay process (`apiforge outbox relay`, the worker) publishes, so requests never wait on
-    the broker. `batch_size`, `poll_interval_seconds`: how many unsent events one pass takes,
-    and how long the relay sleeps when a pass found none (its latency when idle).
+    the relay inside the app process; unset, it does on SQLite (the one-process embedded
+    default) and does not on PostgreSQL, where a relay process (`apiforge outbox relay`, the
+    worker) publishes, so the API's workers never wait on the broker. `batch_size`,
+    `poll_interval_seconds`: how many unsent events one pass takes, and how long the relay
+    sleeps when a pass found none (its latency when idle).
     `publish_timeout_seconds`: the bound on one publish (a confirm from RabbitMQ)."""
 
     amqp_url: SecretStr | None = None
     exchange: str = Field(default="apiforge.events", min_length=1, max_length=200)
-    embedded_relay: bool = True
+    embedded_relay: bool | None = None
     batch_size: int = Field(default=100, ge=1, le=10_000)
     poll_interval_seconds: float = Field(default=0.5, gt=0, le=60)
     publish_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
