@@ -29,7 +29,7 @@ from tests.kit.test_serving import restore_metrics_mode  # noqa: F401  # a fixtu
 
 STARTUP_TIMEOUT_SECONDS = 30
 REQUESTS = 40
-serving_module = importlib.import_module("apiforge.kit.serving")
+serving_module = importlib.import_module("apiforge.kit.serving.uvicorn_server")
 # The signals Uvicorn's supervisor takes over (restored after the test that builds one).
 SUPERVISOR_SIGNALS = [
     getattr(signal, f"SIG{name}")
@@ -91,9 +91,11 @@ def _ready_count(samples: Samples) -> float:
     return samples.get(("apiforge_http_requests_total", labels), 0.0)
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize(
+    ("server_name", "workers"), [("uvicorn", 1), ("uvicorn", 2), ("granian", 1), ("granian", 2)]
+)
 def test_serve_sums_the_workers_metrics_on_the_metrics_port(
-    workers: int, clean_env: dict[str, str], sqlite_url: str, tmp_path: Path
+    server_name: str, workers: int, clean_env: dict[str, str], sqlite_url: str, tmp_path: Path
 ) -> None:
     env = clean_env | {
         "APIFORGE_ENVIRONMENT": "production",
@@ -111,7 +113,7 @@ def test_serve_sums_the_workers_metrics_on_the_metrics_port(
         "APIFORGE_METRICS__PORT": str(metrics_port),
         "APIFORGE_METRICS__MULTIPROC_DIR": str(metrics_dir),
     }
-    command = serve_command("--port", str(port), "--workers", str(workers))
+    command = serve_command("--port", str(port), "--workers", str(workers), "--server", server_name)
     with running(command, env, tmp_path / "serve.log", port) as server:
         for _ in range(REQUESTS):  # each on a fresh connection: spread over the workers
             assert httpx.get(f"{server.base_url}/health/ready", timeout=10).status_code == 200
@@ -127,8 +129,11 @@ def test_serve_sums_the_workers_metrics_on_the_metrics_port(
     build_info = [key for key in samples if key[0] == "apiforge_build_info"]
     assert len(build_info) == workers  # one series per live worker, by pid
     assert code == 0
-    events = server.events()  # every line JSON, the supervisor's and Uvicorn's included
-    assert events.count("Application shutdown complete.") == workers
+    events = server.events()  # every line JSON, the supervisor's and the server's included
+    if server_name == "uvicorn":
+        assert events.count("Application shutdown complete.") == workers
+    else:
+        assert sum(1 for event in events if event.startswith("Stopped worker-")) == workers
 
 
 @pytest.mark.usefixtures("restore_metrics_mode")
