@@ -89,35 +89,8 @@ class BodyLimitMiddleware:
                 await self._drain(receive)
             await self._refuse(send, *refusal)
             return
-        received = 0
-        deadline: float | None = None
-        complete = False
-
-        async def limited_receive() -> Message:
-            nonlocal received, deadline, complete
-            if complete:  # only a disconnect can come now: no deadline on waiting for it
-                return await receive()
-            loop = asyncio.get_running_loop()
-            if deadline is None:
-                deadline = loop.time() + self.body_seconds
-            try:
-                async with asyncio.timeout_at(deadline):
-                    message = await receive()
-            except TimeoutError:
-                detail = f"The body did not arrive within {self.body_seconds:g} s."
-                raise HTTPException(408, detail, headers={"Connection": "close"}) from None
-            if message["type"] == "http.request":
-                complete = not message.get("more_body", False)
-                received += len(message.get("body", b""))
-                if received > max_bytes:
-                    if message.get("more_body", False):
-                        await self._drain(receive)
-                    # An HTTPException passes through FastAPI's body parsing unchanged
-                    # (any other exception there becomes a 400).
-                    raise HTTPException(413, _too_large(max_bytes), headers={"Connection": "close"})
-            return message
-
-        await self.app(scope, limited_receive, send)
+        body = _LimitedBody(self, receive, max_bytes)
+        await self.app(scope, body.receive, send)
 
     def _check_head(self, scope: Scope, max_bytes: int) -> tuple[int, str, str] | None:
         """(status, code, detail) of what the URL and headers alone refuse, or None."""
@@ -143,6 +116,42 @@ class BodyLimitMiddleware:
         await send_problem(
             send, status=status, code=code, detail=detail, headers=[(b"connection", b"close")]
         )
+
+
+class _LimitedBody:
+    """One request's `receive`, counted against its byte limit and its read deadline (which
+    starts when the app first asks for the body)."""
+
+    def __init__(self, limits: BodyLimitMiddleware, receive: Receive, max_bytes: int) -> None:
+        self.limits = limits
+        self.inner = receive
+        self.max_bytes = max_bytes
+        self.received = 0
+        self.deadline: float | None = None
+        self.complete = False
+
+    async def receive(self) -> Message:
+        if self.complete:  # only a disconnect can come now: no deadline on waiting for it
+            return await self.inner()
+        if self.deadline is None:
+            self.deadline = asyncio.get_running_loop().time() + self.limits.body_seconds
+        try:
+            async with asyncio.timeout_at(self.deadline):
+                message = await self.inner()
+        except TimeoutError:
+            detail = f"The body did not arrive within {self.limits.body_seconds:g} s."
+            raise HTTPException(408, detail, headers={"Connection": "close"}) from None
+        if message["type"] == "http.request":
+            self.complete = not message.get("more_body", False)
+            self.received += len(message.get("body", b""))
+            if self.received > self.max_bytes:
+                if not self.complete:
+                    await self.limits._drain(self.inner)
+                # An HTTPException passes through FastAPI's body parsing unchanged
+                # (any other exception there becomes a 400).
+                detail = _too_large(self.max_bytes)
+                raise HTTPException(413, detail, headers={"Connection": "close"})
+        return message
 
 
 def _too_large(max_bytes: int) -> str:
