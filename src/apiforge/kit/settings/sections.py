@@ -165,6 +165,8 @@ class ServerSettings(BaseModel):
     # From a connection's first byte (or a kept-alive connection's next request) to the end of
     # its headers: past it the connection is closed (a slowloris client holds nothing). Granian
     # has this itself; under Uvicorn the kit's protocol adds it (kit/serving/header_deadline.py).
+    # Granian counts a kept-alive connection's idle time in: there it is also the keep-alive
+    # bound (keepalive_seconds is Uvicorn's and Gunicorn's).
     header_read_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     # Granian: requests a worker handles at once before it stops accepting (the kernel's backlog
     # holds the rest); None: Granian's own (backlog / workers). Under Uvicorn the kit sets no
