@@ -115,7 +115,8 @@ bench: install services tools
 SOAK_SECONDS ?= 600
 reliability: install services
 	@set -a && source $(SERVICES_ENV) && set +a && \
-	APIFORGE_TEST_SOAK_SECONDS=$(SOAK_SECONDS) $(BIN)/pytest -n 0 -s -m reliability $(PYTEST_ARGS) tests/faults
+	APIFORGE_TEST_SOAK_SECONDS=$(SOAK_SECONDS) $(BIN)/pytest -n 0 -s -m reliability $(PYTEST_ARGS) \
+		tests/faults/test_slow_clients.py tests/faults/test_soak.py
 
 fmt: install
 	$(BIN)/ruff format

@@ -49,7 +49,8 @@ def served_shop(
 ) -> Iterator[str]:
     """Migrates and seeds `database_url` (two users, 30 products), serves the shop on it and
     yields the base URL. Warnings and errors go to `log` as JSON lines. `server` ("uvicorn",
-    "granian") serves it with `apiforge serve --server`; None: plain Uvicorn."""
+    "granian") serves it with `apiforge serve --server`, "default" with `apiforge serve` as
+    it is; None: plain Uvicorn."""
     with served_shop_process(database_url, log, workers=workers, env=env, server=server) as (
         base_url,
         _,
@@ -92,7 +93,8 @@ def served_shop_process(
         command += ["--port", str(port), "--workers", str(workers), "--no-access-log"]
         command += ["--log-level", "warning"]
     else:
-        command = [sys.executable, "-m", "apiforge", "serve", "--server", server]
+        command = [sys.executable, "-m", "apiforge", "serve"]
+        command += [] if server == "default" else ["--server", server]
         command += ["--port", str(port), "--workers", str(workers)]
     with log.open("wb") as stderr:
         process = subprocess.Popen(command, env=full_env, stderr=stderr)  # noqa: S603
