@@ -16,6 +16,7 @@ import pytest
 import uvicorn
 
 from apiforge.bench.targets import free_port
+from apiforge.kit.serving.granian_server import LIFESPAN_CLOSE_SECONDS, KitGranian
 from tests.cli.conftest import PRODUCTION_KEY, invoke
 from tests.cli.servers import (
     REPO,
@@ -27,7 +28,9 @@ from tests.cli.servers import (
 )
 from tests.kit.test_serving import restore_metrics_mode  # noqa: F401  # a fixture
 
-STARTUP_TIMEOUT_SECONDS = 30
+# Start-up imports the whole service (twice under Granian: supervisor, then worker); a busy
+# two-core machine has taken over 30 s.
+STARTUP_TIMEOUT_SECONDS = 90
 REQUESTS = 40
 serving_module = importlib.import_module("apiforge.kit.serving.uvicorn_server")
 # The signals Uvicorn's supervisor takes over (restored after the test that builds one).
@@ -65,9 +68,20 @@ def _wait_until_live(url: str, process: subprocess.Popen[str]) -> httpx.Response
     pytest.fail("server did not answer in time")
 
 
-def test_serve_answers_and_stops_cleanly(clean_env: dict[str, str], sqlite_url: str) -> None:
+# What each server logs last on a clean stop.
+STOPPED = {"uvicorn": "Application shutdown complete", "granian": "Granian shutdown completed"}
+
+
+@pytest.mark.parametrize("server", ["uvicorn", "granian"])
+def test_serve_answers_and_stops_cleanly(
+    server: str, clean_env: dict[str, str], sqlite_url: str
+) -> None:
     port = free_port()
-    env = clean_env | {"APIFORGE_ENVIRONMENT": "development", "APIFORGE_DATABASE_URL": sqlite_url}
+    env = clean_env | {
+        "APIFORGE_ENVIRONMENT": "development",
+        "APIFORGE_DATABASE_URL": sqlite_url,
+        "APIFORGE_SERVER__BACKEND": server,
+    }
     process = subprocess.Popen(  # noqa: S603  # our own interpreter and arguments
         _apiforge("serve", "--port", str(port)),
         env=env,
@@ -83,7 +97,7 @@ def test_serve_answers_and_stops_cleanly(clean_env: dict[str, str], sqlite_url: 
     assert response.status_code == 200
     assert "server" not in response.headers
     assert process.returncode == 0
-    assert "Application shutdown complete" in output
+    assert STOPPED[server] in output
 
 
 def _ready_count(samples: Samples) -> float:
@@ -149,6 +163,7 @@ def test_serve_options_and_settings_reach_uvicorn(
     monkeypatch.setattr(serving_module, "_run", run)
     env = clean_env | {
         "APIFORGE_ENVIRONMENT": "development",
+        "APIFORGE_SERVER__BACKEND": "uvicorn",
         "APIFORGE_SERVER__WORKERS": "3",
         "APIFORGE_SERVER__KEEPALIVE_SECONDS": "7.5",
         "APIFORGE_SERVER__WORKER_TIMEOUT_SECONDS": "40",
@@ -174,7 +189,15 @@ def test_a_service_that_fails_to_start_exits_with_one_line(
     (exit 3) instead of Uvicorn's "lifespan unsupported" and a 500 on every request."""
     env = clean_env | {"APIFORGE_ENVIRONMENT": "production", "APIFORGE_SECRET_KEY": PRODUCTION_KEY}
     done = subprocess.run(  # noqa: S603  # our own interpreter and arguments
-        _apiforge("serve", "--port", str(free_port()), "--app", "tests.cli.broken_app:create_app"),
+        _apiforge(
+            "serve",
+            "--server",
+            "uvicorn",
+            "--port",
+            str(free_port()),
+            "--app",
+            "tests.cli.broken_app:create_app",
+        ),
         env=env | {"APIFORGE_DATABASE_URL": sqlite_url, "PYTHONPATH": str(REPO)},
         capture_output=True,
         text=True,
@@ -187,3 +210,46 @@ def test_a_service_that_fails_to_start_exits_with_one_line(
     assert "apiforge did not start: RuntimeError: the warehouse feed is not configured" in events
     assert events[-1] == "Application startup failed. Exiting."
     assert "Application startup complete." not in events
+
+
+@pytest.mark.usefixtures("restore_metrics_mode")
+def test_serve_options_and_settings_reach_granian(
+    clean_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[KitGranian] = []
+    monkeypatch.setattr(KitGranian, "serve", lambda self: started.append(self))
+    env = clean_env | {
+        "APIFORGE_ENVIRONMENT": "development",
+        "APIFORGE_SERVER__WORKERS": "3",
+        "APIFORGE_SERVER__HEADER_READ_TIMEOUT_SECONDS": "2.5",
+        "APIFORGE_SERVER__BACKPRESSURE": "64",
+    }
+    assert invoke(["serve", "--drain-timeout", "12.5", "--port", "8123"], env)[0] == 0
+    (server,) = started  # the default server
+    assert (server.bind_addr, server.bind_port, server.workers) == ("127.0.0.1", 8123, 3)
+    assert server.http1_settings is not None
+    assert server.http1_settings.header_read_timeout == 2500
+    assert server.backpressure == 64
+    # The drain, then time for the lifespan to close the pools, before the kill.
+    assert server.workers_kill_timeout == 13 + LIFESPAN_CLOSE_SECONDS
+    assert server.respawn_failed_workers
+    assert server.log_access is False
+    assert server.metrics_dir is not None
+
+
+def test_granian_exits_with_one_line_when_the_service_fails_to_start(
+    clean_env: dict[str, str], sqlite_url: str
+) -> None:
+    env = clean_env | {"APIFORGE_ENVIRONMENT": "production", "APIFORGE_SECRET_KEY": PRODUCTION_KEY}
+    done = subprocess.run(  # noqa: S603  # our own interpreter and arguments
+        _apiforge("serve", "--port", str(free_port()), "--app", "tests.cli.broken_app:create_app"),
+        env=env | {"APIFORGE_DATABASE_URL": sqlite_url, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+    assert done.returncode == 3
+    lines = [line for line in done.stderr.splitlines() if line.startswith("{")]
+    events = [json.loads(line)["event"] for line in lines]
+    assert "apiforge did not start: RuntimeError: the warehouse feed is not configured" in events

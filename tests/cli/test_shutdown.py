@@ -38,14 +38,14 @@ KINDS: list[tuple[str, Callable[[int, int], list[str]], int]] = [
     (
         "serve-1",
         lambda port, workers: serve_command(
-            "--app", SLOW_APP, "--port", str(port), "--workers", str(workers)
+            "--app", SLOW_APP, "--server", "uvicorn", "--port", str(port), "--workers", str(workers)
         ),
         1,
     ),
     (
         "serve-2",
         lambda port, workers: serve_command(
-            "--app", SLOW_APP, "--port", str(port), "--workers", str(workers)
+            "--app", SLOW_APP, "--server", "uvicorn", "--port", str(port), "--workers", str(workers)
         ),
         2,
     ),
