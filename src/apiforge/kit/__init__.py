@@ -35,6 +35,7 @@ from apiforge.kit.cache import (
     public_max_age,
 )
 from apiforge.kit.cache.front import FrontCache, front_cache_entry
+from apiforge.kit.consumer import Delivery, MessageHandler, PoisonMessageError, QueueConsumer
 from apiforge.kit.db.base import Base, BigIntId, CreatedAt, IdPk, UTCDateTime, table_of, utcnow
 from apiforge.kit.db.database import Database, ReadOnlySessionError
 from apiforge.kit.db.migrations import Migrations, run_alembic_env
@@ -86,11 +87,25 @@ from apiforge.kit.identity.dependencies import (
     require_roles,
     require_scopes,
 )
+from apiforge.kit.inbox import Inbox, InboxMessageMixin
 from apiforge.kit.inputs import LongText, PathId, RowId, SafeStr, ShortText
 from apiforge.kit.logs import configure_logging
 from apiforge.kit.metrics import mark_process_dead
 from apiforge.kit.money import MoneyMinor, format_minor, parse_money
 from apiforge.kit.openapi import problem_responses
+from apiforge.kit.outbox import (
+    CallbackSink,
+    EventSink,
+    NewEvent,
+    OutboxEventMixin,
+    OutboxMessage,
+    OutboxMetrics,
+    OutboxRelay,
+    embedded_relay,
+    record_event,
+    record_events,
+    relay_for,
+)
 from apiforge.kit.pagination import (
     InvalidCursorError,
     Page,
@@ -123,9 +138,11 @@ from apiforge.kit.serving import ServeOptions, prepare_metrics_dir, serve_factor
 from apiforge.kit.settings import (
     AuthSettings,
     CacheSettings,
+    ConsumerSettings,
     CorsSettings,
     DatabaseSettings,
     Environment,
+    EventsSettings,
     ExternalIssuerSettings,
     HealthSettings,
     IdempotencySettings,
@@ -155,6 +172,16 @@ from apiforge.kit.tenancy import (
     tenancy_dependency,
 )
 from apiforge.kit.tracing import trace_http_client, tracer_provider
+from apiforge.kit.webhooks import (
+    WebhookHeadersMissingError,
+    WebhookSignatureError,
+    WebhookTimestampError,
+    WebhookVerificationError,
+)
+from apiforge.kit.webhooks import generate_secret as generate_webhook_secret
+from apiforge.kit.webhooks import sign as sign_webhook
+from apiforge.kit.webhooks import signature_headers as webhook_signature_headers
+from apiforge.kit.webhooks import verify as verify_webhook
 
 __all__ = [
     "AccessTokenCodec",
@@ -168,15 +195,20 @@ __all__ = [
     "CacheBackend",
     "CacheSettings",
     "CacheStats",
+    "CallbackSink",
     "ConflictError",
+    "ConsumerSettings",
     "CorsSettings",
     "Counted",
     "CreatedAt",
     "CurrentPrincipal",
     "Database",
     "DatabaseSettings",
+    "Delivery",
     "Deployment",
     "Environment",
+    "EventSink",
+    "EventsSettings",
     "ExpiredTokenError",
     "ExternalIdentity",
     "ExternalIssuerSettings",
@@ -196,6 +228,8 @@ __all__ = [
     "Identity",
     "IdentityStore",
     "IdentityStoreFactory",
+    "Inbox",
+    "InboxMessageMixin",
     "InvalidCursorError",
     "InvalidTokenError",
     "IssuedAccessToken",
@@ -206,22 +240,30 @@ __all__ = [
     "LoopLagSettings",
     "MemoryCache",
     "MemoryRateLimitBackend",
+    "MessageHandler",
     "MetricsSettings",
     "Migrations",
     "MissingExtraError",
     "MoneyMinor",
     "NewApiKey",
+    "NewEvent",
     "NotFoundError",
     "OnFailure",
+    "OutboxEventMixin",
+    "OutboxMessage",
+    "OutboxMetrics",
+    "OutboxRelay",
     "Page",
     "PageCursor",
     "PasswordHasher",
     "PathId",
     "PayloadTooLargeError",
     "PermissionDeniedError",
+    "PoisonMessageError",
     "Principal",
     "ProfilingSettings",
     "ProxySettings",
+    "QueueConsumer",
     "Rate",
     "RateLimitBackend",
     "RateLimitPolicy",
@@ -263,6 +305,10 @@ __all__ = [
     "Usage",
     "UserPrincipal",
     "ValidationFailedError",
+    "WebhookHeadersMissingError",
+    "WebhookSignatureError",
+    "WebhookTimestampError",
+    "WebhookVerificationError",
     "WriteSession",
     "after_commit",
     "app_config",
@@ -275,9 +321,11 @@ __all__ = [
     "cross_tenant",
     "current_principal",
     "decode_cursor",
+    "embedded_relay",
     "encode_cursor",
     "format_minor",
     "front_cache_entry",
+    "generate_webhook_secret",
     "mark_process_dead",
     "new_refresh_token",
     "parse_money",
@@ -287,7 +335,10 @@ __all__ = [
     "production_findings",
     "public_max_age",
     "rate_limit",
+    "record_event",
+    "record_events",
     "refresh_token_digest",
+    "relay_for",
     "require_roles",
     "require_scopes",
     "row_level_security_sql",
@@ -295,10 +346,13 @@ __all__ = [
     "scoped",
     "serve_factory",
     "serve_metrics",
+    "sign_webhook",
     "table_of",
     "tenancy_dependency",
     "tenant_owned",
     "trace_http_client",
     "tracer_provider",
     "utcnow",
+    "verify_webhook",
+    "webhook_signature_headers",
 ]
