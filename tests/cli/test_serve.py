@@ -220,12 +220,13 @@ def test_serve_options_and_settings_reach_granian(
     monkeypatch.setattr(KitGranian, "serve", lambda self: started.append(self))
     env = clean_env | {
         "APIFORGE_ENVIRONMENT": "development",
+        "APIFORGE_SERVER__BACKEND": "granian",
         "APIFORGE_SERVER__WORKERS": "3",
         "APIFORGE_SERVER__HEADER_READ_TIMEOUT_SECONDS": "2.5",
         "APIFORGE_SERVER__BACKPRESSURE": "64",
     }
     assert invoke(["serve", "--drain-timeout", "12.5", "--port", "8123"], env)[0] == 0
-    (server,) = started  # the default server
+    (server,) = started
     assert (server.bind_addr, server.bind_port, server.workers) == ("127.0.0.1", 8123, 3)
     assert server.http1_settings is not None
     assert server.http1_settings.header_read_timeout == 2500
@@ -242,7 +243,15 @@ def test_granian_exits_with_one_line_when_the_service_fails_to_start(
 ) -> None:
     env = clean_env | {"APIFORGE_ENVIRONMENT": "production", "APIFORGE_SECRET_KEY": PRODUCTION_KEY}
     done = subprocess.run(  # noqa: S603  # our own interpreter and arguments
-        _apiforge("serve", "--port", str(free_port()), "--app", "tests.cli.broken_app:create_app"),
+        _apiforge(
+            "serve",
+            "--server",
+            "granian",
+            "--port",
+            str(free_port()),
+            "--app",
+            "tests.cli.broken_app:create_app",
+        ),
         env=env | {"APIFORGE_DATABASE_URL": sqlite_url, "PYTHONPATH": str(REPO)},
         capture_output=True,
         text=True,

@@ -1,4 +1,4 @@
-"""The soak: `apiforge serve` as it is by default (two workers) under a fixed rate of the
+"""The soak: `apiforge serve --server granian` (two workers) under a fixed rate of the
 authenticated mix with writes (product reads over 200 products, the catalog page, a customer's
 orders, orders placed) for APIFORGE_TEST_SOAK_SECONDS (default 20; `make reliability` runs
 600). Every request answers 2xx; after a warm-up (the first fifth), the server's resident
@@ -75,7 +75,7 @@ async def _sample(pid: int, samples: list[tuple[float, int, int]], stop: asyncio
 async def test_soak_holds_memory_fds_and_connections(postgres_admin: str, tmp_path: Path) -> None:
     async with scratch_postgres(postgres_admin) as url:
         log = tmp_path / "shop.log"
-        with served_shop_process(url, log, workers=WORKERS, server="default") as (
+        with served_shop_process(url, log, workers=WORKERS, server="granian") as (
             base_url,
             process,
         ):
