@@ -95,7 +95,9 @@ def test_serve_answers_and_stops_cleanly(
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
     assert response.status_code == 200
-    assert "server" not in response.headers
+    # Uvicorn is told not to name itself; Granian 2.8 always sends `server: granian` and has no
+    # setting to stop it (TODO(issue 12): one more thing before Granian can be the default).
+    assert response.headers.get("server") == (None if server == "uvicorn" else "granian")
     assert process.returncode == 0
     assert STOPPED[server] in output
 
