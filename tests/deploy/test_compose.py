@@ -93,16 +93,37 @@ def test_migration_completes_before_the_api_starts() -> None:
 
 
 def test_services_started_by_default_run_existing_commands() -> None:
-    """The worker slot waits for `apiforge worker` (jobs issue): until then it must stay out of
-    a plain `up`, in a profile."""
-    for service in _services().values():
+    """The consumer waits for `apiforge consume stock` (events, issue 11): until then it stays
+    out of a plain `up`, in a profile."""
+    started = []
+    for name, service in _services().items():
         if service["image"] != APIFORGE_IMAGE:
             continue
         command = service.get("command", ["serve"])
         if service.get("profiles"):
             continue
         parse_apiforge_args(command)
-    assert _services()["worker"]["profiles"] == ["jobs"]
+        started.append(name)
+    assert sorted(started) == ["api", "migrate", "scheduler", "worker"]
+    assert _services()["consumer"]["profiles"] == ["events"]
+
+
+def test_the_worker_and_scheduler_probe_their_own_port_and_outlast_the_drain(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    services = _services()
+    environment = {
+        name: value.replace("${POSTGRES_PASSWORD:-apiforge}", "apiforge")
+        for name, value in services["worker"]["environment"].items()
+        if name != "APIFORGE_SECRET_KEY"
+    }
+    settings = settings_from(environment | {"APIFORGE_SECRET_KEY": FAKE_SECRET_KEY}, monkeypatch)
+    assert settings.jobs_broker == "redis"
+    for name in ("worker", "scheduler"):
+        probe = " ".join(services[name]["healthcheck"]["test"])
+        assert f"http://127.0.0.1:{settings.jobs.health_port}/health/" in probe, name
+    grace = int(services["worker"]["stop_grace_period"].removesuffix("s"))
+    assert grace > settings.jobs.drain_timeout_seconds
 
 
 def test_apiforge_environment_is_a_valid_production_configuration(

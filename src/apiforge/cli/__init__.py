@@ -1,4 +1,5 @@
-"""`apiforge`: the process entry points (serve, db, check, new, bench) of a service built on
+"""`apiforge`: the process entry points (serve, db, worker, scheduler, jobs, check, new,
+bench) of a service built on
 apiforge.kit, the shop unless `--app` names another. Thin: each command loads the service
 through its app factory, hands it to the kit, and turns a configuration error into one line
 and exit 2."""
@@ -15,6 +16,7 @@ from apiforge.cli.events import consume_app, outbox_app
 from apiforge.cli.new import new
 from apiforge.cli.serve import serve
 from apiforge.cli.services import services
+from apiforge.cli.worker import jobs_app, scheduler, worker
 
 app = typer.Typer(
     name="apiforge",
@@ -56,6 +58,9 @@ app.command()(check)
 app.command()(new)
 app.command()(bench)
 app.command()(services)
+app.command()(worker)
+app.command()(scheduler)
+app.add_typer(jobs_app, name="jobs")
 
 
 def main() -> None:

@@ -19,10 +19,13 @@ from apiforge.kit.heap import freeze_startup_heap
 from apiforge.kit.idempotency import IdempotentReplay, answer_replay
 from apiforge.kit.identity import IdentityStoreFactory
 from apiforge.kit.identity.router import jwks_router
+from apiforge.kit.jobs import JobRegistry, jobs_resource
 from apiforge.kit.lifespan import build_lifespan
 from apiforge.kit.logs import configure_logging
 from apiforge.kit.looplag import LoopLagMonitor
+from apiforge.kit.mail import mail_resource
 from apiforge.kit.metrics import install_metrics
+from apiforge.kit.metrics.registry import AppMetrics
 from apiforge.kit.middleware import install_middleware
 from apiforge.kit.middleware.telemetry import RequestObserver
 from apiforge.kit.openapi import install_openapi
@@ -49,6 +52,9 @@ def create_app(
     idempotency_keys: type[Any] | None = None,
     rate_limits: Sequence[RateLimitPolicy] = (),
     lifespan_resources: Sequence[LifespanResource] = (),
+    jobs: JobRegistry | None = None,
+    dead_jobs: type[Any] | None = None,
+    mail: bool = False,
 ) -> FastAPI:
     """A FastAPI app with the kit around the service's routers.
 
@@ -72,6 +78,11 @@ def create_app(
       settings naming any other policy stop the start.
     - `lifespan_resources`: the service's process-long companions (`(AppState) -> async
       context manager`), entered after the kit's own, e.g. `embedded_relay(OutboxEvent)`.
+    - `jobs`: the service's `JobRegistry`; the app then runs a `JobQueue` (`app_state(app).jobs`,
+      the `Jobs` dependency) and `apiforge worker` / `apiforge scheduler` can run it.
+      `dead_jobs`: the service's mapped `DeadJobMixin` class, where jobs that used up their
+      attempts are kept (`apiforge jobs failed|retry`).
+    - `mail`: the service sends mail: `app_state(app).mailer` (and the development sink).
 
     Raises `StartupError` (one readable line) when a feature is on without its extra, or
     the signing keys cannot sign the configured algorithm, or the settings adjust a rate
@@ -143,6 +154,7 @@ def create_app(
         from apiforge.kit.tracing import install_tracing
 
         resources.append(install_tracing(app, settings, version=version))
+    _add_work_after_requests(resources, jobs, dead_jobs, mail=mail, metrics=metrics)
     resources.extend(lifespan_resources)
     app.include_router(health_router)
     if not settings.auth.is_symmetric:
@@ -162,6 +174,26 @@ def create_app(
             metrics=metrics,
             identity_store=identity_store,
             idempotency_keys=idempotency_keys,
+            jobs=jobs,
+            dead_jobs=dead_jobs,
         ),
     )
     return app
+
+
+def _add_work_after_requests(
+    resources: list[LifespanResource],
+    jobs: JobRegistry | None,
+    dead_jobs: type[Any] | None,
+    *,
+    mail: bool,
+    metrics: AppMetrics | None,
+) -> None:
+    if mail:
+        resources.append(mail_resource)
+    if jobs is not None:
+        # Last: closed first, so in-process jobs still running finish with every resource open.
+        # In multiprocess mode prometheus_client writes every value to the shared files the
+        # scrape aggregates, so the queue's metrics need no registry of the app's.
+        shared = metrics.registry if metrics and not metrics.multiprocess else None
+        resources.append(jobs_resource(jobs, dead_jobs, shared))

@@ -42,6 +42,9 @@ THIRD_PARTY_LOGGERS = (
 # The servers' own access lines: ours (kit/access_log.py) replaces them, so they are kept quiet
 # even when a server is started with its access log on.
 SERVER_ACCESS_LOGGERS = ("uvicorn.access", "gunicorn.access", "granian.access")
+# Lines that repeat, per message, what ours already say once with more: taskiq's "Executing
+# task" (the job run line says it) and aiosmtpd's every SMTP command (the sink's one line).
+CHATTY_LOGGERS = ("taskiq", "mail.log")
 KIT_LOGGER = "apiforge"
 # Record attributes set by `log_fields` (or `extra={"fields": {...}}` for the structured part).
 FIELDS_ATTR = "fields"
@@ -247,7 +250,7 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
         library = logging.getLogger(name)
         library.handlers.clear()
         library.propagate = True
-    for name in SERVER_ACCESS_LOGGERS:
+    for name in (*SERVER_ACCESS_LOGGERS, *CHATTY_LOGGERS):
         logging.getLogger(name).setLevel(logging.WARNING)
     # The kit's loggers and the service's own (named after it, e.g. "notes.orders").
     for name in {KIT_LOGGER, settings.service_name}:

@@ -19,6 +19,8 @@ if TYPE_CHECKING:  # types only: this module sits below everything it describes
     from apiforge.kit.db.database import Database
     from apiforge.kit.db.migrations import Migrations
     from apiforge.kit.identity import Identity, IdentityStoreFactory
+    from apiforge.kit.jobs import JobQueue, JobRegistry
+    from apiforge.kit.mail import Mailer
     from apiforge.kit.metrics.registry import AppMetrics
     from apiforge.kit.ratelimit import RateLimiter
     from apiforge.kit.settings import Settings
@@ -49,6 +51,10 @@ class AppState:
     rate_limiter: "RateLimiter | None" = None
     # Set by the readiness probe once the schema was seen at the migrations' head.
     schema_current: bool = False
+    # The job queue while the app runs, when it declares jobs (`create_app(jobs=...)`).
+    jobs: "JobQueue | None" = None
+    # The mailer while the app runs, when it sends mail (`create_app(mail=True)`).
+    mailer: "Mailer | None" = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,9 @@ class AppConfig:
     identity_store: "IdentityStoreFactory | None" = None
     # The service's mapped IdempotencyKeyMixin class (kit.idempotency), if it opts in.
     idempotency_keys: type[Any] | None = None
+    # The service's jobs and its mapped DeadJobMixin class (kit.jobs), if it has jobs.
+    jobs: "JobRegistry | None" = None
+    dead_jobs: type[Any] | None = None
 
 
 # typing.Callable, not collections.abc's: only typing's alias takes a docstring of its own.

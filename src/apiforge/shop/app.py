@@ -17,7 +17,8 @@ from apiforge.shop.dashboard.router import router as dashboard_router
 from apiforge.shop.events.models import OutboxEvent
 from apiforge.shop.identity import ShopIdentityStore
 from apiforge.shop.migrations import MIGRATIONS_DIR
-from apiforge.shop.models import IdempotencyKey
+from apiforge.shop.models import DeadJobRecord, IdempotencyKey
+from apiforge.shop.orders.jobs import ORDER_JOBS
 from apiforge.shop.orders.router import router as orders_router
 from apiforge.shop.organizations.router import router as organizations_router
 from apiforge.shop.ratelimits import SHOP_RATE_LIMITS
@@ -56,4 +57,7 @@ def create_shop_app(settings: ShopSettings | None = None) -> FastAPI:
         # (a relay process publishes instead). TODO(issue 11): the webhook dispatcher
         # registers here as an in-process sink (`sinks=`).
         lifespan_resources=[embedded_relay(OutboxEvent)],
+        jobs=ORDER_JOBS,
+        dead_jobs=DeadJobRecord,
+        mail=True,
     )

@@ -22,6 +22,7 @@ from apiforge.kit.settings.auth import (
     ExternalIssuerSettings,
 )
 from apiforge.kit.settings.events import ConsumerSettings, EventsSettings
+from apiforge.kit.settings.jobs import JobsSettings, MailSettings
 from apiforge.kit.settings.sections import (
     CacheSettings,
     CorsSettings,
@@ -153,6 +154,8 @@ class Settings(BaseSettings):
     profiling: ProfilingSettings = ProfilingSettings()
     server: ServerSettings = ServerSettings()
     events: EventsSettings = EventsSettings()
+    jobs: JobsSettings = JobsSettings()
+    mail: MailSettings = MailSettings()
 
     # Argon2 parameters of the test environment, unless the test sets its own.
     _TEST_ARGON2: ClassVar[dict[str, int]] = {
@@ -184,10 +187,19 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _secure_defaults(self) -> Self:
         self._name_defaults()
+        if self.jobs_broker != "memory" and not self.jobs_broker_url:
+            raise ValueError(
+                f"the {self.jobs_broker} job broker needs {self.env_name('jobs.url')}"
+                + (f" or {self.env_name('redis_url')}" if self.jobs_broker == "redis" else "")
+            )
         if self.environment is Environment.PRODUCTION:
             self._check_production()
         elif self.secret_key is None:
             self.secret_key = SecretStr(DEVELOPMENT_SECRET_KEY)
+        if self.environment is Environment.TEST and "enabled" not in self.jobs.model_fields_set:
+            # A job run in the background of a test would share its connection and outlive
+            # it; the tests of jobs turn them on (jobs.enabled) on an app of their own.
+            self.jobs = self.jobs.model_copy(update={"enabled": False})
         if (
             self.environment is Environment.TEST
             and "argon2_memory_kib" not in self.auth.model_fields_set
@@ -209,6 +221,7 @@ class Settings(BaseSettings):
         self.ratelimit = _unset_from(self.ratelimit, key_prefix=f"{name}:ratelimit:")
         self.metrics = _unset_from(self.metrics, namespace=name.replace("-", "_"))
         self.tracing = _unset_from(self.tracing, service_name=name)
+        self.jobs = _unset_from(self.jobs, queue=f"{name}:jobs")
 
     def _check_production(self) -> None:
         key = self.secret_key.get_secret_value() if self.secret_key else ""
@@ -234,6 +247,26 @@ class Settings(BaseSettings):
                 "argon2 parameters below OWASP's minimum (e.g. m=19456 KiB with t=2) are "
                 "refused in production"
             )
+
+    @property
+    def jobs_broker(self) -> str:
+        """The job broker in use: the explicit setting, else Redis when a Redis URL is set,
+        else the in-process broker."""
+        if self.jobs.broker is not None:
+            return self.jobs.broker
+        return "redis" if self.redis_url else "memory"
+
+    @property
+    def jobs_broker_url(self) -> str | None:
+        if self.jobs.url is not None:
+            return self.jobs.url.get_secret_value()
+        return self.redis_url if self.jobs_broker == "redis" else None
+
+    @property
+    def mail_dev_sink(self) -> bool:
+        if self.mail.dev_sink is None:
+            return self.environment is Environment.DEVELOPMENT
+        return self.mail.dev_sink
 
     @property
     def docs_enabled(self) -> bool:
@@ -326,7 +359,9 @@ __all__ = [
     "ExternalIssuerSettings",
     "HealthSettings",
     "IdempotencySettings",
+    "JobsSettings",
     "LoopLagSettings",
+    "MailSettings",
     "MetricsSettings",
     "ProfilingSettings",
     "RedisSettings",

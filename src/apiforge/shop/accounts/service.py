@@ -78,6 +78,9 @@ class UserDirectory:
     async def by_email(self, email: str) -> UserRecord | None:
         return await self.users.get_by_email(email.strip().lower())
 
+    async def by_id(self, user_id: int) -> UserRecord | None:
+        return await self.users.get(user_id)
+
     async def link_external(self, identity: ExternalIdentity) -> int:
         """The user linked to (issuer, subject), created on first sight with the token's
         email when that address is free, else with a placeholder address (never linked to

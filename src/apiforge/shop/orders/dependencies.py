@@ -10,6 +10,7 @@ from fastapi import Depends, Query, Request
 
 from apiforge.kit import (
     CurrentPrincipal,
+    Jobs,
     ReadSession,
     RowId,
     TenantAccess,
@@ -27,9 +28,9 @@ async def order_reader(session: ReadSession) -> OrderService:
     return OrderService(session)
 
 
-async def order_writer(request: Request, session: WriteSession) -> OrderService:
+async def order_writer(request: Request, session: WriteSession, jobs: Jobs) -> OrderService:
     threshold = shop_settings(request.app).catalog.low_stock_threshold
-    return OrderService(session, low_stock_threshold=threshold)
+    return OrderService(session, jobs, low_stock_threshold=threshold)
 
 
 async def own_orders(principal: UserPrincipal) -> OrderOwner:

@@ -1,6 +1,14 @@
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from apiforge.kit import Base, BigIntId, CreatedAt, IdPk, UTCDateTime, tenant_owned
@@ -48,3 +56,17 @@ class OrderLine(Base):
     product_name: Mapped[str] = mapped_column(String(200))  # as sold, even if renamed later
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price_minor: Mapped[int] = mapped_column(BigInteger)
+
+
+class OrderMail(Base):
+    """A confirmation mail sent for an order's event (placed, cancelled, paid): one row per
+    pair, so the job that sends it, run again (a retry, a redelivery), finds the row and sends
+    nothing."""
+
+    __tablename__ = "order_mails"
+    __table_args__ = (UniqueConstraint("order_id", "event"),)
+
+    id: Mapped[IdPk]
+    order_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("orders.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(20))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())

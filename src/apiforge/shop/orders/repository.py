@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from apiforge.kit import TenantScope, cross_tenant, scoped, table_of
 from apiforge.shop.catalog.models import Category, Product
-from apiforge.shop.orders.models import Order, OrderLine
+from apiforge.shop.orders.models import Order, OrderLine, OrderMail
 
 orders = table_of(Order)
 order_lines = table_of(OrderLine)
@@ -198,3 +198,23 @@ class OrderRepository:
             reason="best-selling categories count every order, anonymously",
         )
         return (await self.session.execute(statement)).mappings().all()
+
+
+class OrderMailRepository:
+    """Which confirmation mails went out (kit-free bookkeeping of the mail job)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def was_sent(self, order_id: int, event: str) -> bool:
+        statement = select(OrderMail.id).where(
+            OrderMail.order_id == order_id, OrderMail.event == event
+        )
+        return (await self.session.execute(statement)).first() is not None
+
+    async def note_sent(self, order_id: int, event: str, at: datetime) -> None:
+        """Idempotent: a second note of the same pair changes nothing."""
+        if await self.was_sent(order_id, event):
+            return
+        self.session.add(OrderMail(order_id=order_id, event=event, sent_at=at))
+        await self.session.flush()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apiforge.kit import (
+    JobQueue,
     Principal,
     TenantScope,
     bind_tenant,
@@ -29,6 +30,7 @@ from apiforge.shop.orders.errors import (
     OrderNotFoundError,
     ProductUnavailableError,
 )
+from apiforge.shop.orders.jobs import send_confirmation
 from apiforge.shop.orders.repository import AnyRow, NewOrderLine, OrderRepository
 from apiforge.shop.orders.schemas import (
     OrderCreate,
@@ -74,19 +76,30 @@ OrderGate = Callable[[int | None, int | None], Awaitable[OrderOwner | None]]
 
 
 class OrderService:
-    """`low_stock_threshold`: see `CatalogService` (orders taking stock record `stock.low`)."""
+    """`jobs`: where the confirmation mails are queued (after the commit); None sends none
+    (the dashboard's reads, a CLI). `low_stock_threshold`: see `CatalogService` (orders
+    taking stock record `stock.low`)."""
 
     def __init__(
-        self, session: AsyncSession, *, low_stock_threshold: int = DEFAULT_LOW_STOCK_THRESHOLD
+        self,
+        session: AsyncSession,
+        jobs: JobQueue | None = None,
+        *,
+        low_stock_threshold: int = DEFAULT_LOW_STOCK_THRESHOLD,
     ) -> None:
         self.session = session
         self.catalog = CatalogService(session, low_stock_threshold=low_stock_threshold)
         self.events = EventLog(session)
+        self.jobs = jobs
 
     async def _record(self, event_type: str, order: OrderRead) -> None:
         """Record `order.*` for `order` as it is now (after the change, which holds the
         order's row: its events are published in commit order)."""
         await self.events.record(event_type, ORDER, order.id, order_event_data(order))
+
+    def _confirm(self, order_id: int, event: str) -> None:
+        if self.jobs is not None:
+            self.jobs.enqueue(self.session, send_confirmation, order_id=order_id, event=event)
 
     async def _bind(self, owner: OrderOwner) -> OrderRepository:
         await bind_tenant(self.session, owner.scope)
@@ -111,6 +124,7 @@ class OrderService:
         await orders.add_lines(row.id, lines)
         placed = _order_read(row, [_line_read(line) for line in lines])
         await self._record(ORDER_PLACED, placed)
+        self._confirm(row.id, "placed")
         return placed
 
     async def get(self, order_id: int, gate: OrderGate) -> OrderRead:
@@ -138,6 +152,7 @@ class OrderService:
         cancelled = await orders.mark_cancelled(order_id, utcnow())
         read = _order_read(cancelled, [_line_read(line) for line in lines])
         await self._record(ORDER_CANCELLED, read)
+        self._confirm(order_id, "cancelled")
         return read
 
     async def list_page(
