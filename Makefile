@@ -4,6 +4,7 @@
 #   make test              format check, lint, types, import contracts, the docs, the audit, then the tests
 #   make docs              the guide (docs/, mkdocs.yml) built strict into build/docs/
 #   make bench             the shop against the bare FastAPI baseline (BENCHMARKS.md)
+#   make reliability       the long fault runs: slow clients on both servers, the 10-minute soak
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -23,7 +24,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SERVICES_ENV := .services/env
 
-.PHONY: help install lock run services tools test lint docs audit fmt clean bench
+.PHONY: help install lock run services tools test lint docs audit fmt clean bench reliability
 
 help:
 	@echo "make run [PORT=8000]  serve the shop with demo data at http://127.0.0.1:\$$PORT"
@@ -35,6 +36,7 @@ help:
 	@echo "make lock             re-resolve requirements.lock from pyproject.toml"
 	@echo "make services         make sure PostgreSQL and Redis answer for the tests"
 	@echo "make bench            benchmark every scenario (BENCH_ARGS=\"catalog --duration 5s\")"
+	@echo "make reliability      slow clients on both servers and the soak (SOAK_SECONDS=600)"
 	@echo "make clean            stop throwaway services, remove .venv and caches"
 
 $(BIN)/python:
@@ -95,7 +97,7 @@ AUDIT_LOG := .audit.log
 test: install services tools lint docs
 	@bash scripts/audit.sh > $(AUDIT_LOG) 2>&1 & audit=$$!; \
 	set -a && source $(SERVICES_ENV) && set +a && \
-	$(BIN)/pytest -n $(PYTEST_WORKERS) $(COV) $(PYTEST_ARGS); \
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(COV) -m "not reliability" $(PYTEST_ARGS); \
 	if wait $$audit; then cat $(AUDIT_LOG); else cat $(AUDIT_LOG); exit 1; fi
 
 # wrk via scripts/tools.sh (Debian package when missing); then every scenario in bench/scenarios
@@ -106,6 +108,15 @@ bench: install services tools
 	@set -a && source $(SERVICES_ENV) && set +a && \
 	APIFORGE_REDIS_URL=$${APIFORGE_REDIS_URL:-$$APIFORGE_TEST_REDIS_URL} \
 	$(BIN)/apiforge bench $(BENCH_ARGS)
+
+# The long fault runs (tests marked `reliability`), one after the other so that each has the
+# machine to itself: ~1.5 min of slow clients, then the soak (SOAK_SECONDS, 10 min by default).
+# Figures land in build/reliability/ (RELIABILITY.md quotes them).
+SOAK_SECONDS ?= 600
+reliability: install services
+	@set -a && source $(SERVICES_ENV) && set +a && \
+	APIFORGE_TEST_SOAK_SECONDS=$(SOAK_SECONDS) $(BIN)/pytest -n 0 -s -m reliability $(PYTEST_ARGS) \
+		tests/faults/test_slow_clients.py tests/faults/test_soak.py
 
 fmt: install
 	$(BIN)/ruff format

@@ -16,6 +16,7 @@ import pytest
 import uvicorn
 
 from apiforge.bench.targets import free_port
+from apiforge.kit.serving.granian_server import LIFESPAN_CLOSE_SECONDS, KitGranian
 from tests.cli.conftest import PRODUCTION_KEY, invoke
 from tests.cli.servers import (
     REPO,
@@ -27,9 +28,11 @@ from tests.cli.servers import (
 )
 from tests.kit.test_serving import restore_metrics_mode  # noqa: F401  # a fixture
 
-STARTUP_TIMEOUT_SECONDS = 30
+# Start-up imports the whole service (twice under Granian: supervisor, then worker); a busy
+# two-core machine has taken over 30 s.
+STARTUP_TIMEOUT_SECONDS = 90
 REQUESTS = 40
-serving_module = importlib.import_module("apiforge.kit.serving")
+serving_module = importlib.import_module("apiforge.kit.serving.uvicorn_server")
 # The signals Uvicorn's supervisor takes over (restored after the test that builds one).
 SUPERVISOR_SIGNALS = [
     getattr(signal, f"SIG{name}")
@@ -65,9 +68,20 @@ def _wait_until_live(url: str, process: subprocess.Popen[str]) -> httpx.Response
     pytest.fail("server did not answer in time")
 
 
-def test_serve_answers_and_stops_cleanly(clean_env: dict[str, str], sqlite_url: str) -> None:
+# What each server logs last on a clean stop.
+STOPPED = {"uvicorn": "Application shutdown complete", "granian": "Granian shutdown completed"}
+
+
+@pytest.mark.parametrize("server", ["uvicorn", "granian"])
+def test_serve_answers_and_stops_cleanly(
+    server: str, clean_env: dict[str, str], sqlite_url: str
+) -> None:
     port = free_port()
-    env = clean_env | {"APIFORGE_ENVIRONMENT": "development", "APIFORGE_DATABASE_URL": sqlite_url}
+    env = clean_env | {
+        "APIFORGE_ENVIRONMENT": "development",
+        "APIFORGE_DATABASE_URL": sqlite_url,
+        "APIFORGE_SERVER__BACKEND": server,
+    }
     process = subprocess.Popen(  # noqa: S603  # our own interpreter and arguments
         _apiforge("serve", "--port", str(port)),
         env=env,
@@ -81,9 +95,11 @@ def test_serve_answers_and_stops_cleanly(clean_env: dict[str, str], sqlite_url: 
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
     assert response.status_code == 200
-    assert "server" not in response.headers
+    # Uvicorn is told not to name itself; Granian 2.8 always sends `server: granian` and has no
+    # setting to stop it (TODO(issue 12): one more thing before Granian can be the default).
+    assert response.headers.get("server") == (None if server == "uvicorn" else "granian")
     assert process.returncode == 0
-    assert "Application shutdown complete" in output
+    assert STOPPED[server] in output
 
 
 def _ready_count(samples: Samples) -> float:
@@ -91,9 +107,11 @@ def _ready_count(samples: Samples) -> float:
     return samples.get(("apiforge_http_requests_total", labels), 0.0)
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize(
+    ("server_name", "workers"), [("uvicorn", 1), ("uvicorn", 2), ("granian", 1), ("granian", 2)]
+)
 def test_serve_sums_the_workers_metrics_on_the_metrics_port(
-    workers: int, clean_env: dict[str, str], sqlite_url: str, tmp_path: Path
+    server_name: str, workers: int, clean_env: dict[str, str], sqlite_url: str, tmp_path: Path
 ) -> None:
     env = clean_env | {
         "APIFORGE_ENVIRONMENT": "production",
@@ -111,7 +129,7 @@ def test_serve_sums_the_workers_metrics_on_the_metrics_port(
         "APIFORGE_METRICS__PORT": str(metrics_port),
         "APIFORGE_METRICS__MULTIPROC_DIR": str(metrics_dir),
     }
-    command = serve_command("--port", str(port), "--workers", str(workers))
+    command = serve_command("--port", str(port), "--workers", str(workers), "--server", server_name)
     with running(command, env, tmp_path / "serve.log", port) as server:
         for _ in range(REQUESTS):  # each on a fresh connection: spread over the workers
             assert httpx.get(f"{server.base_url}/health/ready", timeout=10).status_code == 200
@@ -127,8 +145,11 @@ def test_serve_sums_the_workers_metrics_on_the_metrics_port(
     build_info = [key for key in samples if key[0] == "apiforge_build_info"]
     assert len(build_info) == workers  # one series per live worker, by pid
     assert code == 0
-    events = server.events()  # every line JSON, the supervisor's and Uvicorn's included
-    assert events.count("Application shutdown complete.") == workers
+    events = server.events()  # every line JSON, the supervisor's and the server's included
+    if server_name == "uvicorn":
+        assert events.count("Application shutdown complete.") == workers
+    else:
+        assert sum(1 for event in events if event.startswith("Stopped worker-")) == workers
 
 
 @pytest.mark.usefixtures("restore_metrics_mode")
@@ -144,6 +165,7 @@ def test_serve_options_and_settings_reach_uvicorn(
     monkeypatch.setattr(serving_module, "_run", run)
     env = clean_env | {
         "APIFORGE_ENVIRONMENT": "development",
+        "APIFORGE_SERVER__BACKEND": "uvicorn",
         "APIFORGE_SERVER__WORKERS": "3",
         "APIFORGE_SERVER__KEEPALIVE_SECONDS": "7.5",
         "APIFORGE_SERVER__WORKER_TIMEOUT_SECONDS": "40",
@@ -169,7 +191,15 @@ def test_a_service_that_fails_to_start_exits_with_one_line(
     (exit 3) instead of Uvicorn's "lifespan unsupported" and a 500 on every request."""
     env = clean_env | {"APIFORGE_ENVIRONMENT": "production", "APIFORGE_SECRET_KEY": PRODUCTION_KEY}
     done = subprocess.run(  # noqa: S603  # our own interpreter and arguments
-        _apiforge("serve", "--port", str(free_port()), "--app", "tests.cli.broken_app:create_app"),
+        _apiforge(
+            "serve",
+            "--server",
+            "uvicorn",
+            "--port",
+            str(free_port()),
+            "--app",
+            "tests.cli.broken_app:create_app",
+        ),
         env=env | {"APIFORGE_DATABASE_URL": sqlite_url, "PYTHONPATH": str(REPO)},
         capture_output=True,
         text=True,
@@ -182,3 +212,55 @@ def test_a_service_that_fails_to_start_exits_with_one_line(
     assert "apiforge did not start: RuntimeError: the warehouse feed is not configured" in events
     assert events[-1] == "Application startup failed. Exiting."
     assert "Application startup complete." not in events
+
+
+@pytest.mark.usefixtures("restore_metrics_mode")
+def test_serve_options_and_settings_reach_granian(
+    clean_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[KitGranian] = []
+    monkeypatch.setattr(KitGranian, "serve", lambda self: started.append(self))
+    env = clean_env | {
+        "APIFORGE_ENVIRONMENT": "development",
+        "APIFORGE_SERVER__BACKEND": "granian",
+        "APIFORGE_SERVER__WORKERS": "3",
+        "APIFORGE_SERVER__HEADER_READ_TIMEOUT_SECONDS": "2.5",
+        "APIFORGE_SERVER__BACKPRESSURE": "64",
+    }
+    assert invoke(["serve", "--drain-timeout", "12.5", "--port", "8123"], env)[0] == 0
+    (server,) = started
+    assert (server.bind_addr, server.bind_port, server.workers) == ("127.0.0.1", 8123, 3)
+    assert server.http1_settings is not None
+    assert server.http1_settings.header_read_timeout == 2500
+    assert server.backpressure == 64
+    # The drain, then time for the lifespan to close the pools, before the kill.
+    assert server.workers_kill_timeout == 13 + LIFESPAN_CLOSE_SECONDS
+    assert server.respawn_failed_workers
+    assert server.log_access is False
+    assert server.metrics_dir is not None
+
+
+def test_granian_exits_with_one_line_when_the_service_fails_to_start(
+    clean_env: dict[str, str], sqlite_url: str
+) -> None:
+    env = clean_env | {"APIFORGE_ENVIRONMENT": "production", "APIFORGE_SECRET_KEY": PRODUCTION_KEY}
+    done = subprocess.run(  # noqa: S603  # our own interpreter and arguments
+        _apiforge(
+            "serve",
+            "--server",
+            "granian",
+            "--port",
+            str(free_port()),
+            "--app",
+            "tests.cli.broken_app:create_app",
+        ),
+        env=env | {"APIFORGE_DATABASE_URL": sqlite_url, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+    assert done.returncode == 3
+    lines = [line for line in done.stderr.splitlines() if line.startswith("{")]
+    events = [json.loads(line)["event"] for line in lines]
+    assert "apiforge did not start: RuntimeError: the warehouse feed is not configured" in events

@@ -1,7 +1,8 @@
-"""The shop as the fault tests serve it: Uvicorn in a subprocess (uvloop, real sockets, as in
-production) on a database migrated and seeded by tests/live_server.py's script, its stderr kept
-in a file so that a test can look for tracebacks; and a catalog large enough that random reads
-mostly miss the in-process cache and reach Redis or the database."""
+"""The shop as the fault tests serve it: Uvicorn (or `apiforge serve --server ...`) in a
+subprocess (uvloop, real sockets, as in production) on a database migrated and seeded by
+tests/live_server.py's script, its stderr kept in a file so that a test can look for
+tracebacks; and a catalog large enough that random reads mostly miss the in-process cache and
+reach Redis or the database."""
 
 import contextlib
 import os
@@ -39,10 +40,34 @@ async def scratch_postgres(admin_url: str) -> AsyncIterator[str]:
 
 @contextmanager
 def served_shop(
-    database_url: str, log: Path, *, workers: int = 1, env: dict[str, str] | None = None
+    database_url: str,
+    log: Path,
+    *,
+    workers: int = 1,
+    env: dict[str, str] | None = None,
+    server: str | None = None,
 ) -> Iterator[str]:
     """Migrates and seeds `database_url` (two users, 30 products), serves the shop on it and
-    yields the base URL. Warnings and errors go to `log` as JSON lines."""
+    yields the base URL. Warnings and errors go to `log` as JSON lines. `server` ("uvicorn",
+    "granian") serves it with `apiforge serve --server`, "default" with `apiforge serve` as
+    it is; None: plain Uvicorn."""
+    with served_shop_process(database_url, log, workers=workers, env=env, server=server) as (
+        base_url,
+        _,
+    ):
+        yield base_url
+
+
+@contextmanager
+def served_shop_process(
+    database_url: str,
+    log: Path,
+    *,
+    workers: int = 1,
+    env: dict[str, str] | None = None,
+    server: str | None = None,
+) -> Iterator[tuple[str, "subprocess.Popen[bytes]"]]:
+    """`served_shop`, yielding the server's process too (its pid, its children)."""
     full_env = {
         **os.environ,
         "APIFORGE_ENVIRONMENT": "test",
@@ -57,15 +82,26 @@ def served_shop(
         [sys.executable, "-c", SEED_SCRIPT], env=full_env, check=True, timeout=120
     )
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "--factory", "apiforge.shop.app:create_shop_app"]
-    command += ["--port", str(port), "--workers", str(workers), "--no-access-log"]
-    command += ["--log-level", "warning"]
+    if server is None:
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "apiforge.shop.app:create_shop_app",
+        ]
+        command += ["--port", str(port), "--workers", str(workers), "--no-access-log"]
+        command += ["--log-level", "warning"]
+    else:
+        command = [sys.executable, "-m", "apiforge", "serve"]
+        command += [] if server == "default" else ["--server", server]
+        command += ["--port", str(port), "--workers", str(workers)]
     with log.open("wb") as stderr:
         process = subprocess.Popen(command, env=full_env, stderr=stderr)  # noqa: S603
         try:
             base_url = f"http://127.0.0.1:{port}"
             _wait_ready(base_url, process, log)
-            yield base_url
+            yield base_url, process
         finally:
             process.terminate()
             process.wait(timeout=STOP_TIMEOUT)

@@ -1,7 +1,9 @@
-"""`apiforge serve`: the service (the shop unless `--app` names another) on Uvicorn, as one
-process or a supervisor with N workers (kit's `serve_factory`). The app is built once here
+"""`apiforge serve`: the service (the shop unless `--app` names another) on Uvicorn or Granian
+(`--server`, default `server.backend`), as one process or a supervisor with N workers (kit's
+`serve_factory`). The app is built once here
 first, so bad settings or a missing extra are one line and exit 2 before anything binds."""
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -10,6 +12,11 @@ from apiforge.cli.service import DEFAULT_APP, AppOption, fail, load_config
 
 # Uvicorn's exit code when the app could not start.
 STARTUP_FAILURE = 3
+
+
+class ServerChoice(StrEnum):
+    uvicorn = "uvicorn"
+    granian = "granian"
 
 
 def serve(
@@ -37,6 +44,10 @@ def serve(
         bool,
         typer.Option(help="Trust X-Forwarded-* from FORWARDED_ALLOW_IPS (behind a proxy)."),
     ] = False,
+    server: Annotated[
+        ServerChoice | None,
+        typer.Option(help="The HTTP server.", show_default="server.backend"),
+    ] = None,
     app: AppOption = DEFAULT_APP,
 ) -> None:
     """Serve the service's API (the shop unless --app names another)."""
@@ -51,6 +62,7 @@ def serve(
         drain_timeout=drain_timeout,
         reload=reload,
         proxy_headers=proxy_headers,
+        server=None if server is None else server.value,
     )
     if not serve_factory(app, settings, options):
         fail(f"{settings.service_name} did not start (the reason is logged above)", STARTUP_FAILURE)

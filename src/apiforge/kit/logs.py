@@ -34,12 +34,14 @@ THIRD_PARTY_LOGGERS = (
     "gunicorn",
     "gunicorn.error",
     "gunicorn.access",
+    "_granian",
+    "granian.access",
     "sqlalchemy",
     "alembic",
 )
 # The servers' own access lines: ours (kit/access_log.py) replaces them, so they are kept quiet
 # even when a server is started with its access log on.
-SERVER_ACCESS_LOGGERS = ("uvicorn.access", "gunicorn.access")
+SERVER_ACCESS_LOGGERS = ("uvicorn.access", "gunicorn.access", "granian.access")
 # Lines that repeat, per message, what ours already say once with more: taskiq's "Executing
 # task" (the job run line says it) and aiosmtpd's every SMTP command (the sink's one line).
 CHATTY_LOGGERS = ("taskiq", "mail.log")

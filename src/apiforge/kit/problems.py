@@ -30,6 +30,7 @@ logger = logging.getLogger("apiforge.errors")
 _HTTP_CODES = {
     404: "http.not_found",
     405: "http.method_not_allowed",
+    408: "request.body_timeout",
     413: PayloadTooLargeError.code,
     415: "http.unsupported_media_type",
 }

@@ -52,7 +52,13 @@ async def test_other_paths_keep_the_global_limit() -> None:
 
 def test_create_app_passes_body_limits_to_the_middleware(sqlite_url: str) -> None:
     app = create_app(
-        kit_settings(sqlite_url, max_body_bytes=2048, max_header_bytes=4000, max_url_bytes=300),
+        kit_settings(
+            sqlite_url,
+            max_body_bytes=2048,
+            max_header_bytes=4000,
+            max_url_bytes=300,
+            body_read_timeout_seconds=7.5,
+        ),
         body_limits={"/a": 4096, "/b": 8192},
     )
     (entry,) = [m for m in app.user_middleware if m.cls is BodyLimitMiddleware]  # type: ignore[comparison-overlap]  # Starlette types cls as a factory
@@ -61,4 +67,5 @@ def test_create_app_passes_body_limits_to_the_middleware(sqlite_url: str) -> Non
         "overrides": {"/a": 4096, "/b": 8192},
         "max_header_bytes": 4000,
         "max_url_bytes": 300,
+        "body_seconds": 7.5,
     }

@@ -96,6 +96,7 @@ def install_middleware(
         overrides=body_limits,
         max_header_bytes=settings.max_header_bytes,
         max_url_bytes=settings.max_url_bytes,
+        body_seconds=settings.body_read_timeout_seconds,
     )
     app.add_middleware(ErrorBoundaryMiddleware)
     if settings.profiling_enabled:

@@ -4,7 +4,10 @@ or while streaming; exact paths may be given a larger (or smaller) allowance, su
 a bulk import. The client gets to read the 413: the rest of the body is read and discarded
 first, for a bounded time and size (nginx's lingering close), since closing a socket with
 unread data makes the kernel send a reset, which most clients report instead of the answer.
-A client that sent `Expect: 100-continue` gets the 413 before it sends the body. Not for:
+A client that sent `Expect: 100-continue` gets the 413 before it sends the body. A body must
+also have arrived whole `body_seconds` after the app first asked for it (else 408 and the
+connection closes): a client dribbling a body would otherwise hold its request as long as it
+likes. Not for:
 limits on parsed content (row counts, field sizes: the route's schema)."""
 
 import asyncio
@@ -50,7 +53,8 @@ def _expects_continue(scope: Scope) -> bool:
 class BodyLimitMiddleware:
     """`max_bytes` applies to every path except those in `overrides` (exact path -> limit);
     `max_header_bytes` bounds the header lines (names and values), `max_url_bytes` the path
-    and query; `drain_bytes` and `drain_seconds` bound the lingering read before a 413."""
+    and query; `drain_bytes` and `drain_seconds` bound the lingering read before a 413;
+    `body_seconds` bounds the whole body's read (408 past it)."""
 
     def __init__(
         self,
@@ -62,6 +66,7 @@ class BodyLimitMiddleware:
         max_url_bytes: int = 8 * 1024,
         drain_bytes: int = DRAIN_MAX_BYTES,
         drain_seconds: float = DRAIN_MAX_SECONDS,
+        body_seconds: float = 10.0,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
@@ -70,6 +75,7 @@ class BodyLimitMiddleware:
         self.max_url_bytes = max_url_bytes
         self.drain_bytes = drain_bytes
         self.drain_seconds = drain_seconds
+        self.body_seconds = body_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -83,22 +89,8 @@ class BodyLimitMiddleware:
                 await self._drain(receive)
             await self._refuse(send, *refusal)
             return
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > max_bytes:
-                    if message.get("more_body", False):
-                        await self._drain(receive)
-                    # An HTTPException passes through FastAPI's body parsing unchanged
-                    # (any other exception there becomes a 400).
-                    raise HTTPException(413, _too_large(max_bytes), headers={"Connection": "close"})
-            return message
-
-        await self.app(scope, limited_receive, send)
+        body = _LimitedBody(self, receive, max_bytes)
+        await self.app(scope, body.receive, send)
 
     def _check_head(self, scope: Scope, max_bytes: int) -> tuple[int, str, str] | None:
         """(status, code, detail) of what the URL and headers alone refuse, or None."""
@@ -124,6 +116,42 @@ class BodyLimitMiddleware:
         await send_problem(
             send, status=status, code=code, detail=detail, headers=[(b"connection", b"close")]
         )
+
+
+class _LimitedBody:
+    """One request's `receive`, counted against its byte limit and its read deadline (which
+    starts when the app first asks for the body)."""
+
+    def __init__(self, limits: BodyLimitMiddleware, receive: Receive, max_bytes: int) -> None:
+        self.limits = limits
+        self.inner = receive
+        self.max_bytes = max_bytes
+        self.received = 0
+        self.deadline: float | None = None
+        self.complete = False
+
+    async def receive(self) -> Message:
+        if self.complete:  # only a disconnect can come now: no deadline on waiting for it
+            return await self.inner()
+        if self.deadline is None:
+            self.deadline = asyncio.get_running_loop().time() + self.limits.body_seconds
+        try:
+            async with asyncio.timeout_at(self.deadline):
+                message = await self.inner()
+        except TimeoutError:
+            detail = f"The body did not arrive within {self.limits.body_seconds:g} s."
+            raise HTTPException(408, detail, headers={"Connection": "close"}) from None
+        if message["type"] == "http.request":
+            self.complete = not message.get("more_body", False)
+            self.received += len(message.get("body", b""))
+            if self.received > self.max_bytes:
+                if not self.complete:
+                    await self.limits._drain(self.inner)
+                # An HTTPException passes through FastAPI's body parsing unchanged
+                # (any other exception there becomes a 400).
+                detail = _too_large(self.max_bytes)
+                raise HTTPException(413, detail, headers={"Connection": "close"})
+        return message
 
 
 def _too_large(max_bytes: int) -> str:

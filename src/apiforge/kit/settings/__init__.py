@@ -127,6 +127,10 @@ class Settings(BaseSettings):
     # None: docs on outside production. Production serves them only when set to true.
     expose_docs: bool | None = None
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # A body must have arrived whole this long after the app first asks for it, or the answer
+    # is 408 and the connection closes: a client dribbling 1 KB/s would otherwise hold a
+    # request (and its slot) for as long as it likes. 10 s is max_body_bytes at 100 KB/s.
+    body_read_timeout_seconds: float = Field(default=10.0, gt=0, le=3600)
     # Header lines (names and values together) and the URL (path and query): larger is 431 /
     # 414 before anything parses them.
     max_header_bytes: int = Field(default=16 * 1024, ge=1024)

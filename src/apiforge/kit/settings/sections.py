@@ -160,3 +160,19 @@ class ServerSettings(BaseModel):
     # not ticked; under `apiforge serve`, it has not answered the supervisor's ping (from a
     # thread, so a start-up slowed by a busy machine counts, a blocked loop does not).
     worker_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # Which server runs the workers: Granian (Rust, hyper) or Uvicorn (uvloop, httptools).
+    # Uvicorn by default until Granian serves a service from the current folder: under Granian
+    # the README's by-hand service (`apiforge new`-style, SQLite, development) never finishes
+    # starting its worker (TODO(issue 12)); everything else passes on both (RELIABILITY.md).
+    backend: Literal["uvicorn", "granian"] = "uvicorn"
+    # From a connection's first byte (or a kept-alive connection's next request) to the end of
+    # its headers: past it the connection is closed (a slowloris client holds nothing). Granian
+    # has this itself; under Uvicorn the kit's protocol adds it (kit/serving/header_deadline.py).
+    # Granian counts a kept-alive connection's idle time in: there it is also the keep-alive
+    # bound (keepalive_seconds is Uvicorn's and Gunicorn's).
+    header_read_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # Granian: requests a worker handles at once before it stops accepting (the kernel's backlog
+    # holds the rest); None: Granian's own (backlog / workers). Under Uvicorn the kit sets no
+    # limit: Uvicorn's limit_concurrency counts open connections, so idle or slow clients would
+    # fill it and every other request would get 503.
+    backpressure: int | None = Field(default=None, ge=1, le=100_000)

@@ -1,48 +1,30 @@
-"""Serving an app factory on Uvicorn (uvloop, httptools), as one process or a supervisor with
-N workers: on SIGTERM it stops accepting, lets requests in flight finish for up to the drain
-timeout, closes the pools (the lifespan) and exits 0. Workers pool their metrics in a
-PROMETHEUS_MULTIPROC_DIR prepared here; with metrics.port set the supervisor serves the sum.
-Not for: parsing a command line (`apiforge serve` does that)."""
+"""Serving an app factory on Uvicorn (uvloop, httptools with the kit's header deadline), as
+one process or a supervisor with N workers: on SIGTERM it stops accepting, lets requests in
+flight finish for up to the drain timeout, closes the pools (the lifespan) and exits 0.
+Not for: parsing a command line (`apiforge serve` does that) or choosing the server
+(`kit.serving.serve_factory`)."""
 
-import os
-import shutil
 import signal
 import socket
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from math import ceil
 from pathlib import Path
 from types import FrameType
-from wsgiref.simple_server import WSGIServer
 
 import uvicorn
-from prometheus_client import start_http_server, values
 from uvicorn.supervisors import ChangeReload, Multiprocess
 
-from apiforge.kit.metrics.multiprocess import multiprocess_registry, sweep_dead_processes
+from apiforge.kit.metrics.multiprocess import sweep_dead_processes
+from apiforge.kit.serving.header_deadline import HeaderDeadlineProtocol, KitUvicornConfig
+from apiforge.kit.serving.metrics import shared_metrics
+from apiforge.kit.serving.options import ServeOptions
 from apiforge.kit.settings import Settings
-
-
-@dataclass(frozen=True)
-class ServeOptions:
-    """What a command line may override of `settings.server` (None: the setting's value)."""
-
-    host: str | None = None
-    port: int | None = None
-    workers: int | None = None
-    drain_timeout: float | None = None
-    reload: bool = False
-    # Off by default: trusting X-Forwarded-For from anyone lets clients spoof their address.
-    proxy_headers: bool = False
 
 
 def uvicorn_config(factory: str, settings: Settings, options: ServeOptions) -> uvicorn.Config:
     """Uvicorn's configuration for the app factory `factory` ("module:function")."""
     server = settings.server
     drain = server.drain_timeout_seconds if options.drain_timeout is None else options.drain_timeout
-    return uvicorn.Config(
+    config = KitUvicornConfig(
         factory,
         factory=True,
         host=options.host or server.host,
@@ -50,7 +32,7 @@ def uvicorn_config(factory: str, settings: Settings, options: ServeOptions) -> u
         workers=options.workers or server.workers,
         reload=options.reload,
         loop="uvloop",
-        http="httptools",
+        http=HeaderDeadlineProtocol,
         # "on", not Uvicorn's "auto": a lifespan that fails must stop the server, not leave it
         # answering every request with a 500 ("ASGI 'lifespan' protocol appears unsupported").
         lifespan="on",
@@ -66,58 +48,18 @@ def uvicorn_config(factory: str, settings: Settings, options: ServeOptions) -> u
         timeout_worker_healthcheck=ceil(server.worker_timeout_seconds),
         proxy_headers=options.proxy_headers,
         server_header=False,
+        # Backpressure: none here on purpose. Uvicorn's limit_concurrency counts connections,
+        # so slow or idle clients fill it and everyone else gets 503 (settings.server says so).
     )
+    config.header_read_timeout = server.header_read_timeout_seconds
+    return config
 
 
-def serve_factory(factory: str, settings: Settings, options: ServeOptions) -> bool:
+def serve_uvicorn(factory: str, settings: Settings, options: ServeOptions) -> bool:
     """Serves until stopped; False when the app did not start (its lifespan failed)."""
     config = uvicorn_config(factory, settings, options)
     with shared_metrics(settings, config.host) as metrics_dir:
         return _run(config, metrics_dir)
-
-
-@contextmanager
-def shared_metrics(settings: Settings, host: str) -> Iterator[Path | None]:
-    """The metrics directory for the workers while the server runs (a temporary one removed
-    afterwards unless metrics.multiproc_dir names one), and their sum on metrics.port if set."""
-    directory = prepare_metrics_dir(settings)
-    exporter = serve_metrics(settings, host, directory)
-    try:
-        yield directory
-    finally:
-        if exporter is not None:
-            exporter.shutdown()
-            exporter.server_close()
-        if directory is not None and settings.metrics.multiproc_dir is None:
-            shutil.rmtree(directory, ignore_errors=True)
-
-
-def prepare_metrics_dir(settings: Settings) -> Path | None:
-    """Points prometheus_client (here and in every worker started after) at a directory of
-    per-process files, emptied first: a stale worker's counts must never be added in. Call it
-    before any worker starts; None when metrics are off."""
-    if not settings.metrics.enabled:
-        return None
-    configured = settings.metrics.multiproc_dir
-    directory = Path(configured or tempfile.mkdtemp(prefix="apiforge-metrics-"))
-    directory.mkdir(parents=True, exist_ok=True)
-    for stale in directory.glob("*.db"):
-        stale.unlink()
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
-    # prometheus_client chose its value class when first imported (the kit's imports did that,
-    # before the variable was set): choose again. No metric exists yet in this process.
-    values.ValueClass = values.get_value_class()  # type: ignore[no-untyped-call]  # unannotated upstream
-    return directory
-
-
-def serve_metrics(settings: Settings, host: str, directory: Path | None) -> WSGIServer | None:
-    """Serves the sum of every worker's metrics on metrics.port from this (supervising)
-    process, in a thread; None when no port is set."""
-    if directory is None or settings.metrics.port is None:
-        return None
-    registry = multiprocess_registry(str(directory))
-    exporter, _ = start_http_server(settings.metrics.port, addr=host, registry=registry)
-    return exporter
 
 
 def _run(config: uvicorn.Config, metrics_dir: Path | None) -> bool:
