@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit import table_of
+from apiforge.kit import DriverQuery, is_postgres, table_of
 from apiforge.shop.catalog.errors import (
     CategoryExistsError,
     CategoryInUseError,
@@ -122,10 +122,35 @@ _DETAIL = (
     .where(products.c.id == bindparam("product_id"), LIVE)
 )
 
+# The detail as the wire has it (money as "12.50", times in UTC with a Z), built by PostgreSQL
+# and run by the driver: on a cache miss this is the whole read, and SQLAlchemy's execution
+# plus pydantic's rendering cost more than the query (BENCHMARKS.md, "Uncached reads").
+_MONEY = "(({0}) / 100)::text || '.' || lpad((({0}) % 100)::text, 2, '0')"
+_UTC = "to_char(({0}) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+_DETAIL_JSON = DriverQuery(
+    "SELECT json_build_object("  # noqa: S608  # constant fragments; the id is $1
+    "'id', p.id, 'name', p.name, 'description', p.description, "
+    f"'price', {_MONEY.format('p.price_minor')}, 'stock', p.stock, "
+    f"'category_id', p.category_id, 'created_at', {_UTC.format('p.created_at')}, "
+    "'category', json_build_object('id', c.id, 'name', c.name))::text "
+    "FROM products p JOIN categories c ON c.id = p.category_id "
+    "WHERE p.id = $1 AND NOT p.is_archived"
+)
+
 
 class ProductRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    @property
+    def renders_json(self) -> bool:
+        """Whether the `*_json` reads are available (PostgreSQL)."""
+        return is_postgres(self.session)
+
+    async def get_detail_json(self, product_id: int) -> str | None:
+        """`get_detail` as the wire's JSON text, built by PostgreSQL (`renders_json` only)."""
+        text: str | None = await _DETAIL_JSON.value(self.session, product_id)
+        return text
 
     async def lock_stock(self, product_ids: Sequence[int]) -> dict[int, StockLine]:
         """Lock the live (not archived) products' rows in id order, so two orders touching the

@@ -4,7 +4,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,6 +40,7 @@ from apiforge.shop.catalog.schemas import (
 )
 
 SEARCH_CURSOR = "products:search"
+_PRODUCT_DETAIL = TypeAdapter(ProductDetail)
 # A cursor holds [kind, sort key, id]; the kind names the sort, so a cursor from another sort
 # order is refused instead of silently starting somewhere odd.
 CURSOR_TYPES: dict[ProductSort, tuple[type, ...]] = {
@@ -165,6 +166,15 @@ class CatalogService:
             (after_id,) = decode_cursor(query.cursor, SEARCH_CURSOR, (int,))
         rows = await self.products.search(query.q, query.limit, after_id)
         return _page(rows, query.limit, lambda last: encode_cursor(SEARCH_CURSOR, last.id))
+
+    async def product_json(self, product_id: int) -> bytes:
+        """`get_product` rendered: by PostgreSQL where it can, else by pydantic (SQLite)."""
+        if not self.products.renders_json:
+            return _PRODUCT_DETAIL.dump_json(await self.get_product(product_id))
+        text = await self.products.get_detail_json(product_id)
+        if text is None:
+            raise ProductNotFoundError(product_id)
+        return text.encode()
 
     async def get_product(self, product_id: int) -> ProductDetail:
         row = await self.products.get_detail(product_id)
