@@ -22,8 +22,10 @@ from fastapi import FastAPI, Header, Request, Response
 # The database URL comes in the server's `.env` (never argv, where `ps` would show it).
 DSN_VARIABLE = "APIFORGE_BENCH_DB_DSN"
 PAGE_SIZE = 20
-# The shop's default pool (`APIFORGE_DB__POOL_SIZE`), so both hold as many connections.
+# The shop's default pool; the bench passes the shop's own `APIFORGE_DB__POOL_SIZE` when it
+# sets one, so both hold as many connections.
 POOL_SIZE = 20
+POOL_VARIABLE = "APIFORGE_DB__POOL_SIZE"
 TOKEN_PREFIX = "dbbaseline."  # noqa: S105  # a marker, not a secret
 
 
@@ -75,16 +77,24 @@ def dsn_from_url(url: str) -> str:
     return f"{scheme.split('+', 1)[0]}{sep}{rest}"
 
 
-def _configured_dsn() -> str:
-    if DSN_VARIABLE in os.environ:
-        return os.environ[DSN_VARIABLE]
+def _configured(variable: str) -> str | None:
+    """`variable` from the environment, else from `.env` in the working directory."""
+    if variable in os.environ:
+        return os.environ[variable]
     env_file = Path(".env")
     if env_file.exists():
         for line in env_file.read_text().splitlines():
             name, sep, value = line.partition("=")
-            if sep and name == DSN_VARIABLE:
+            if sep and name == variable:
                 return value
-    raise RuntimeError(f"the db baseline needs {DSN_VARIABLE} (in the environment or .env)")
+    return None
+
+
+def _configured_dsn() -> str:
+    dsn = _configured(DSN_VARIABLE)
+    if dsn is None:
+        raise RuntimeError(f"the db baseline needs {DSN_VARIABLE} (in the environment or .env)")
+    return dsn
 
 
 def _json(body: str) -> Response:
@@ -104,15 +114,17 @@ def _pool(request: Request) -> asyncpg.Pool:
     return pool
 
 
-def create_db_baseline_app(dsn: str | None = None, *, pool_size: int = POOL_SIZE) -> FastAPI:
+def create_db_baseline_app(dsn: str | None = None, *, pool_size: int | None = None) -> FastAPI:
     """A factory: `uvicorn --factory apiforge.bench.db_baseline:create_db_baseline_app`, with
     the database in `APIFORGE_BENCH_DB_DSN` (or `dsn`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # UTC like the shop's timestamps; the statement cache keeps every query prepared.
+        # UTC like the shop's timestamps; the statement cache keeps every query prepared. Opened
+        # lazily, like the shop's pool: connections are shared with everything else on the server.
+        size = pool_size or int(_configured(POOL_VARIABLE) or POOL_SIZE)
         app.state.pool = await asyncpg.create_pool(
-            dsn or _configured_dsn(), min_size=pool_size, max_size=pool_size,
+            dsn or _configured_dsn(), min_size=1, max_size=size,
             server_settings={"timezone": "UTC"},
         )  # fmt: skip
         try:

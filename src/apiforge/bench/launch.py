@@ -171,7 +171,8 @@ def run_bench(config: BenchConfig, progress: Progress) -> list[ScenarioDocument]
             shop_url = stack.enter_context(a_shop(extra_settings=shop_env)).url
             if any(s.db_baseline for s in config.scenarios):
                 progress.step("starting the db baseline (raw asyncpg on the shop's database)")
-                db_url = stack.enter_context(db_baseline_server(server_core, database_url)).url
+                db_server = db_baseline_server(server_core, database_url, shop_env)
+                db_url = stack.enter_context(db_server).url
             if baseline is None:
                 progress.step(f"starting the baseline shop ({_describe(baseline_env)})")
                 baseline = a_shop(name="baseline-shop", extra_settings=baseline_env)

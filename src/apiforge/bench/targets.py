@@ -23,7 +23,7 @@ from typing import Self
 
 import httpx
 
-from apiforge.bench.db_baseline import DSN_VARIABLE, dsn_from_url
+from apiforge.bench.db_baseline import DSN_VARIABLE, POOL_VARIABLE, dsn_from_url
 from apiforge.bench.defaults import pinned
 
 BASELINE_FACTORY = "apiforge.bench.baseline:create_baseline_app"
@@ -158,14 +158,20 @@ def baseline_server(core: int | None) -> Server:
     return server
 
 
-def db_baseline_server(core: int | None, database_url: str) -> Server:
-    """The `db` baseline on the shop's database (its URL in the server's `.env`)."""
+def db_baseline_server(
+    core: int | None, database_url: str, shop_settings: dict[str, str] | None = None
+) -> Server:
+    """The `db` baseline on the shop's database (its URL in the server's `.env`), with the
+    shop's pool size when `shop_settings` set one."""
     command = [
         sys.executable, "-m", "uvicorn", "--factory", DB_BASELINE_FACTORY,
         "--host", "127.0.0.1", "--loop", "uvloop", "--http", "httptools",
         "--no-access-log", "--no-server-header", "--log-level", "warning",
     ]  # fmt: skip
-    server = Server("db-baseline", [], {DSN_VARIABLE: dsn_from_url(database_url)})
+    settings = {DSN_VARIABLE: dsn_from_url(database_url)}
+    if POOL_VARIABLE in (shop_settings or {}):
+        settings[POOL_VARIABLE] = (shop_settings or {})[POOL_VARIABLE]
+    server = Server("db-baseline", [], settings)
     server.command = pinned([*command, "--port", str(server.port)], core)
     return server
 

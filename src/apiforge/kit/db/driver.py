@@ -12,6 +12,7 @@ anything listens to the engine's statements (tracing's SQL spans, a test's `coun
 the statement goes through SQLAlchemy instead, so that they still see every one.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,20 +30,27 @@ def is_postgres(session: AsyncSession) -> bool:
 class DriverQuery:
     """One PostgreSQL statement, run by asyncpg on a session's connection:
     `await QUERY.value(session, product_id)` is the first column of the first row, or None
-    without a row. Build once, at import, like the repositories' statements."""
+    without a row; `row` is that row. Build once, at import, like the repositories'
+    statements."""
 
     sql: str
 
     async def value(self, session: AsyncSession, *params: object) -> Any:
+        row = await self.row(session, *params)
+        return None if row is None else row[0]
+
+    async def row(self, session: AsyncSession, *params: object) -> Sequence[Any] | None:
+        """The first row (its columns by position), or None without one."""
         connection = await session.connection()
         watched = connection.sync_connection
         if watched is not None and watched.dispatch.before_cursor_execute:
-            return (await connection.exec_driver_sql(self.sql, params)).scalar()
+            return (await connection.exec_driver_sql(self.sql, params)).first()
         raw = await connection.get_raw_connection()
         try:
-            return await raw.driver_connection.fetchval(self.sql, *params)  # type: ignore[union-attr]  # asyncpg's connection, on PostgreSQL
+            row: Sequence[Any] | None = await raw.driver_connection.fetchrow(self.sql, *params)  # type: ignore[union-attr]  # asyncpg's connection, on PostgreSQL
         except Exception as exc:
             raise await _as_sqlalchemy_error(connection, self.sql, params, exc) from exc
+        return row
 
 
 async def _as_sqlalchemy_error(

@@ -104,7 +104,7 @@ async def list_products(
     """Live products, keyset-paginated: pass `next_cursor` back as `cursor` with the same
     `sort`. A cursor from another sort order is a 422 `request.invalid_cursor`."""
     key = f"products:{query.model_dump_json()}"
-    return await reads.respond(key, lambda c: c.list_products(query), _PRODUCT_PAGE)
+    return await reads.respond_rendered(key, lambda c: c.products_json(query))
 
 
 # Declared before /products/{product_id}, which would otherwise take "search" for an id.

@@ -4,6 +4,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import orjson
 from pydantic import BaseModel, TypeAdapter
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,6 +42,7 @@ from apiforge.shop.catalog.schemas import (
 
 SEARCH_CURSOR = "products:search"
 _PRODUCT_DETAIL = TypeAdapter(ProductDetail)
+_PRODUCT_PAGE = TypeAdapter(Page[ProductRead])
 # A cursor holds [kind, sort key, id]; the kind names the sort, so a cursor from another sort
 # order is refused instead of silently starting somewhere odd.
 CURSOR_TYPES: dict[ProductSort, tuple[type, ...]] = {
@@ -81,6 +83,11 @@ def _decode_after(query: ProductListQuery) -> tuple[Any, int] | None:
         if key.tzinfo is None:
             raise InvalidCursorError
     return key, last_id
+
+
+def _unfiltered_by_id(query: ProductListQuery) -> bool:
+    filters = (query.category_id, query.min_price, query.max_price, query.in_stock)
+    return query.sort is ProductSort.ID and all(value is None for value in filters)
 
 
 def _page(
@@ -159,6 +166,21 @@ class CatalogService:
         rows = await self.products.list_page(query, _decode_after(query))
         kind, key = _cursor_kind(query.sort), SORT_KEYS[query.sort]
         return _page(rows, query.limit, lambda last: encode_cursor(kind, key(last), last.id))
+
+    async def products_json(self, query: ProductListQuery) -> bytes:
+        """`list_products` rendered: by PostgreSQL for the unfiltered listing by id (the front
+        page and its next ones), else by pydantic."""
+        plain = (
+            query.model_fields_set <= {"limit", "cursor", "sort"} and query.sort is ProductSort.ID
+        )
+        if not (plain and self.products.renders_json):
+            return _PRODUCT_PAGE.dump_json(await self.list_products(query))
+        after = _decode_after(query)
+        items, last_id, more = await self.products.id_page_json(
+            0 if after is None else after[1], query.limit
+        )
+        cursor = encode_cursor(_cursor_kind(query.sort), last_id, last_id) if more else None
+        return b'{"items":' + items.encode() + b',"next_cursor":' + orjson.dumps(cursor) + b"}"
 
     async def search_products(self, query: ProductSearchQuery) -> Page[ProductRead]:
         after_id = None
