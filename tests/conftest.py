@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit import LoopLagSettings, app_state
+from apiforge.kit import EventsSettings, LoopLagSettings, app_state
 from apiforge.kit.testing import AppFactory
 from apiforge.shop.app import create_shop_app
 from apiforge.shop.catalog.service import CATALOG_TAG
@@ -31,7 +31,13 @@ def app_factory() -> AppFactory:
 def settings(database_url: str) -> ShopSettings:
     # No loop-lag monitor in the session-long app: it would report (and log into their caplog)
     # the stalls that tests/kit/test_looplag.py makes on purpose, with none of its requests.
-    return ShopSettings.for_tests(database_url, loop_lag=LoopLagSettings(enabled=False))
+    # No embedded outbox relay either: its polling would run on the app's engine, among the
+    # statements the query-count tests count; the relay's own tests run it.
+    return ShopSettings.for_tests(
+        database_url,
+        loop_lag=LoopLagSettings(enabled=False),
+        events=EventsSettings(embedded_relay=False),
+    )
 
 
 @pytest.fixture

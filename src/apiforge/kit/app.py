@@ -48,6 +48,7 @@ def create_app(
     identity_store: IdentityStoreFactory | None = None,
     idempotency_keys: type[Any] | None = None,
     rate_limits: Sequence[RateLimitPolicy] = (),
+    lifespan_resources: Sequence[LifespanResource] = (),
 ) -> FastAPI:
     """A FastAPI app with the kit around the service's routers.
 
@@ -69,6 +70,8 @@ def create_app(
     - `rate_limits`: every `RateLimitPolicy` the service enforces (with `rate_limit(...)` or
       `RequestThrottle`), so `APIFORGE_RATELIMIT__POLICIES__<NAME>__...` can adjust them;
       settings naming any other policy stop the start.
+    - `lifespan_resources`: the service's process-long companions (`(AppState) -> async
+      context manager`), entered after the kit's own, e.g. `embedded_relay(OutboxEvent)`.
 
     Raises `StartupError` (one readable line) when a feature is on without its extra, or
     the signing keys cannot sign the configured algorithm, or the settings adjust a rate
@@ -140,6 +143,7 @@ def create_app(
         from apiforge.kit.tracing import install_tracing
 
         resources.append(install_tracing(app, settings, version=version))
+    resources.extend(lifespan_resources)
     app.include_router(health_router)
     if not settings.auth.is_symmetric:
         app.include_router(jwks_router)

@@ -7,13 +7,14 @@ Run it with `apiforge serve` (the default `--app`) or
 from fastapi import FastAPI
 
 from apiforge import __version__
-from apiforge.kit import create_app
+from apiforge.kit import create_app, embedded_relay
 from apiforge.shop.accounts.router import router as accounts_router
 from apiforge.shop.api_keys.router import router as api_keys_router
 from apiforge.shop.catalog.dependencies import catalog_front_cache
 from apiforge.shop.catalog.router import IMPORT_PATH
 from apiforge.shop.catalog.router import router as catalog_router
 from apiforge.shop.dashboard.router import router as dashboard_router
+from apiforge.shop.events.models import OutboxEvent
 from apiforge.shop.identity import ShopIdentityStore
 from apiforge.shop.migrations import MIGRATIONS_DIR
 from apiforge.shop.models import IdempotencyKey
@@ -51,4 +52,8 @@ def create_shop_app(settings: ShopSettings | None = None) -> FastAPI:
         identity_store=ShopIdentityStore,
         idempotency_keys=IdempotencyKey,
         rate_limits=SHOP_RATE_LIMITS,
+        # The outbox relayed from this process unless APIFORGE_EVENTS__EMBEDDED_RELAY=false
+        # (a relay process publishes instead). TODO(issue 11): the webhook dispatcher
+        # registers here as an in-process sink (`sinks=`).
+        lifespan_resources=[embedded_relay(OutboxEvent)],
     )

@@ -4,6 +4,7 @@ from apiforge.kit import Base, IdempotencyKeyMixin
 from apiforge.shop.accounts.models import ExternalIdentity, RefreshToken, User
 from apiforge.shop.api_keys.models import ApiKey
 from apiforge.shop.catalog.models import Category, Product
+from apiforge.shop.events.models import InboxMessage, OutboxEvent
 from apiforge.shop.orders.models import Order, OrderLine
 from apiforge.shop.organizations.models import Membership, Organization
 
@@ -21,10 +22,12 @@ __all__ = [
     "Category",
     "ExternalIdentity",
     "IdempotencyKey",
+    "InboxMessage",
     "Membership",
     "Order",
     "OrderLine",
     "Organization",
+    "OutboxEvent",
     "Product",
     "RefreshToken",
     "User",

@@ -3,7 +3,7 @@ the shop's own sections. Not for: reading the environment anywhere else."""
 
 from pydantic import BaseModel, Field, SecretStr
 
-from apiforge.kit import AuthSettings, Settings, app_state
+from apiforge.kit import AuthSettings, ConsumerSettings, Settings, app_state
 
 
 class CatalogSettings(BaseModel):
@@ -18,6 +18,9 @@ class CatalogSettings(BaseModel):
     # The global body limit (1 MiB) would cap an import at a few thousand rows; the 100,000
     # rows one import takes fit in this for typical products.
     import_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    # An order or a stock adjustment taking a product's stock from above this to at or below
+    # it records `stock.low` (once per crossing).
+    low_stock_threshold: int = Field(default=5, ge=0)
 
 
 class DashboardSettings(BaseModel):
@@ -33,12 +36,14 @@ class DashboardSettings(BaseModel):
 
 class ShopSettings(Settings):
     """`APIFORGE_DEMO_PASSWORD` (the seeded demo users' password), `APIFORGE_CATALOG__*`,
-    `APIFORGE_DASHBOARD__*`, and the kit's settings."""
+    `APIFORGE_DASHBOARD__*`, `APIFORGE_STOCK_FEED__*`, and the kit's settings."""
 
     demo_password: SecretStr = SecretStr("apiforge-demo")
     auth: AuthSettings = AuthSettings(token_url="/api/auth/token")  # noqa: S106  # a URL, not a secret
     catalog: CatalogSettings = CatalogSettings()
     dashboard: DashboardSettings = DashboardSettings()
+    # The warehouse stock feed (`apiforge consume stock`, on `events.amqp_url`).
+    stock_feed: ConsumerSettings = ConsumerSettings(queue="warehouse.stock")
 
 
 def shop_settings(app: object) -> ShopSettings:

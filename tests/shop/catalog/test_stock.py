@@ -17,7 +17,7 @@ async def test_lock_take_and_return_stock(session: AsyncSession) -> None:
     locked = await service.lock_for_order([second.id, first.id, archived.id, 999_999])
     assert sorted(locked) == [first.id, second.id]
 
-    await service.take_stock({first.id: 2, second.id: 3})
+    await service.take_stock({first.id: 2, second.id: 3}, locked)
     await service.return_stock({first.id: 1})
     after = await service.lock_for_order([first.id, second.id])
     assert (after[first.id].stock, after[second.id].stock) == (4, 0)
@@ -31,5 +31,5 @@ async def test_adjust_stock_handles_ids_past_32_bits(session: AsyncSession) -> N
         update(table_of(Product)).where(table_of(Product).c.id == product.id).values(id=big_id)
     )
     service = CatalogService(session)
-    await service.take_stock({big_id: 1})
+    await service.take_stock({big_id: 1}, await service.lock_for_order([big_id]))
     assert (await service.lock_for_order([big_id]))[big_id].stock == product.stock - 1

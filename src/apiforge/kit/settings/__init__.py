@@ -21,6 +21,7 @@ from apiforge.kit.settings.auth import (
     ExternalAlgorithm,
     ExternalIssuerSettings,
 )
+from apiforge.kit.settings.events import ConsumerSettings, EventsSettings
 from apiforge.kit.settings.sections import (
     CacheSettings,
     CorsSettings,
@@ -147,6 +148,7 @@ class Settings(BaseSettings):
     loop_lag: LoopLagSettings = LoopLagSettings()
     profiling: ProfilingSettings = ProfilingSettings()
     server: ServerSettings = ServerSettings()
+    events: EventsSettings = EventsSettings()
 
     # Argon2 parameters of the test environment, unless the test sets its own.
     _TEST_ARGON2: ClassVar[dict[str, int]] = {
@@ -311,9 +313,11 @@ __all__ = [
     "SYMMETRIC_ALGORITHMS",
     "AuthSettings",
     "CacheSettings",
+    "ConsumerSettings",
     "CorsSettings",
     "DatabaseSettings",
     "Environment",
+    "EventsSettings",
     "ExternalAlgorithm",
     "ExternalIssuerSettings",
     "HealthSettings",

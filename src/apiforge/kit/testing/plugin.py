@@ -45,6 +45,7 @@ from apiforge.kit.testing.clients import AppFactory, asgi_client
 from apiforge.kit.testing.databases import empty_tables, fresh_database, sessions_inside
 from apiforge.kit.testing.services import (
     postgres_admin_url,
+    rabbitmq_base_url,
     redis_base_url,
     require_tcp,
     worker_index,
@@ -75,6 +76,14 @@ def redis_url() -> str:
     require_tcp("Redis", base)
     # Logical databases 1..15 by worker; 0 is left to whatever else uses the server.
     return f"{base.rstrip('/')}/{1 + worker_index() % 15}"
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url() -> str:
+    """The tests' RabbitMQ (`APIFORGE_TEST_RABBITMQ_URL`); fails loudly when it is down."""
+    url = rabbitmq_base_url()
+    require_tcp("RabbitMQ", url)
+    return url
 
 
 @pytest.fixture

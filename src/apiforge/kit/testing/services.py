@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 
 DEFAULT_POSTGRES_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379"
+DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
 
 HOW_TO_START = (
     "start it with `apiforge services` (it uses the running local servers, or starts "
@@ -48,6 +49,13 @@ def redis_base_url() -> str:
     """The Redis the tests use (`APIFORGE_TEST_REDIS_URL`, else 127.0.0.1:6379); each xdist
     worker takes a logical database of its own."""
     return os.environ.get("APIFORGE_TEST_REDIS_URL", DEFAULT_REDIS_URL)
+
+
+def rabbitmq_base_url() -> str:
+    """The RabbitMQ the tests use (`APIFORGE_TEST_RABBITMQ_URL`, else guest@127.0.0.1:5672).
+    Tests share its default vhost: each declares exchanges and queues under names of its own
+    and deletes them."""
+    return os.environ.get("APIFORGE_TEST_RABBITMQ_URL", DEFAULT_RABBITMQ_URL)
 
 
 def require_tcp(name: str, url: str) -> None:

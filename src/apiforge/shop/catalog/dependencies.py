@@ -37,7 +37,11 @@ def catalog_front_cache(settings: CatalogSettings) -> FrontCache:
 
 
 async def catalog_service(request: Request, session: WriteSession) -> CatalogService:
-    return CatalogService(session, cache=app_state(request.app).cache)
+    return CatalogService(
+        session,
+        cache=app_state(request.app).cache,
+        low_stock_threshold=shop_settings(request.app).catalog.low_stock_threshold,
+    )
 
 
 CatalogWrites = Annotated[CatalogService, Depends(catalog_service)]

@@ -13,7 +13,8 @@
     └── UnsupportedImportTypeError catalog.import_unsupported_type
     ConflictError (409)
     ├── CategoryExistsError        catalog.category_exists
-    └── CategoryInUseError         catalog.category_in_use
+    ├── CategoryInUseError         catalog.category_in_use
+    └── StockAdjustmentError       catalog.stock_adjustment_refused (feed: stock below 0)
 
 A category named in a request body that does not exist is a 422, not a 404: the resource the
 URL names (`/api/products`) exists, the body is what is wrong. It keeps the same code as the
@@ -117,4 +118,15 @@ class UnsupportedImportTypeError(AppError):
         super().__init__(
             f"Cannot import {content_type or 'a body without Content-Type'}: send "
             "application/json (an array) or application/x-ndjson (one object per line)."
+        )
+
+
+class StockAdjustmentError(ConflictError):
+    """A stock adjustment (the warehouse feed) would leave the stock negative."""
+
+    code = "catalog.stock_adjustment_refused"
+
+    def __init__(self, product_id: int, stock: int, after: int) -> None:
+        super().__init__(
+            f"Product {product_id} has {stock} in stock; the adjustment would leave {after}."
         )

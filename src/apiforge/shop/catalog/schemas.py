@@ -19,6 +19,10 @@ Cursor = str
 SearchText = Annotated[SafeStr, StringConstraints(min_length=1, max_length=100)]
 
 
+# Stock at or below this is low (`stock.low`); APIFORGE_CATALOG__LOW_STOCK_THRESHOLD.
+DEFAULT_LOW_STOCK_THRESHOLD = 5
+
+
 @dataclass(frozen=True, slots=True)
 class StockLine:
     """A product row locked for an order: what the order needs to price and check it."""
@@ -164,3 +168,22 @@ class LowStockProduct(BaseModel):
     id: int
     name: str
     stock: int
+
+
+class StockAdjustmentMessage(BaseModel):
+    """One message of the warehouse stock feed (`apiforge consume stock`): add `delta` to
+    the product's stock, or set it to `absolute` (exactly one of them). Its id is the AMQP
+    `message_id` property, or `message_id` here when the producer cannot set properties."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message_id: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = None
+    product_id: RowId
+    delta: Annotated[int, Field(ge=-MAX_STOCK, le=MAX_STOCK)] | None = None
+    absolute: Stock | None = None
+
+    @model_validator(mode="after")
+    def _one_change(self) -> Self:
+        if (self.delta is None) == (self.absolute is None):
+            raise ValueError("give exactly one of delta and absolute")
+        return self

@@ -16,15 +16,18 @@ from apiforge.kit import (
     after_commit,
     decode_cursor,
     encode_cursor,
+    format_minor,
 )
 from apiforge.shop.catalog.errors import (
     CategoryInUseError,
     CategoryNotFoundError,
     ProductNotFoundError,
+    StockAdjustmentError,
 )
 from apiforge.shop.catalog.models import Category, Product
 from apiforge.shop.catalog.repository import CategoryRepository, ProductRepository
 from apiforge.shop.catalog.schemas import (
+    DEFAULT_LOW_STOCK_THRESHOLD,
     CategoryCreate,
     CategoryRead,
     CategoryRef,
@@ -39,6 +42,8 @@ from apiforge.shop.catalog.schemas import (
     ProductUpdate,
     StockLine,
 )
+from apiforge.shop.events.schemas import PRODUCT, PRODUCT_PRICE_CHANGED, PriceChangedData
+from apiforge.shop.events.service import EventLog, StockChange
 
 SEARCH_CURSOR = "products:search"
 _PRODUCT_DETAIL = TypeAdapter(ProductDetail)
@@ -130,11 +135,22 @@ CATALOG_TAG = "catalog"
 
 
 class CatalogService:
-    def __init__(self, session: AsyncSession, *, cache: CacheBackend | None = None) -> None:
+    """`low_stock_threshold`: a change taking a product's stock from above it to at or below it
+    records `stock.low`."""
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        *,
+        cache: CacheBackend | None = None,
+        low_stock_threshold: int = DEFAULT_LOW_STOCK_THRESHOLD,
+    ) -> None:
         self.session = session
         self.cache = cache
+        self.low_stock_threshold = low_stock_threshold
         self.products = ProductRepository(session)
         self.categories = CategoryRepository(session)
+        self.events = EventLog(session)
 
     def _catalog_changed(self) -> None:
         """Cached catalog reads are dropped in every worker once this write has committed
@@ -150,8 +166,34 @@ class CatalogService:
         """Live products among `product_ids`, locked until the transaction ends."""
         return await self.products.lock_stock(product_ids)
 
-    async def take_stock(self, quantities: Mapping[int, int]) -> None:
+    async def take_stock(
+        self, quantities: Mapping[int, int], locked: Mapping[int, StockLine]
+    ) -> None:
+        """Take `quantities` from the products `lock_for_order` returned as `locked`."""
         await self.products.adjust_stock({pid: -qty for pid, qty in quantities.items()})
+        changes = [
+            StockChange(pid, locked[pid].name, locked[pid].stock, locked[pid].stock - quantity)
+            for pid, quantity in sorted(quantities.items())
+        ]
+        await self.events.stock_changed(changes, self.low_stock_threshold)
+
+    async def adjust_stock(
+        self, product_id: int, *, delta: int | None, absolute: int | None
+    ) -> int:
+        """Apply a stock adjustment (the warehouse feed): add `delta`, or set `absolute`;
+        the new stock. Raises `ProductNotFoundError` for an unknown or archived product and
+        `StockAdjustmentError` when the result would be negative."""
+        locked = await self.products.lock_stock([product_id])
+        if product_id not in locked:
+            raise ProductNotFoundError(product_id)
+        line = locked[product_id]
+        after = absolute if absolute is not None else line.stock + (delta or 0)
+        if after < 0:
+            raise StockAdjustmentError(product_id, line.stock, after)
+        await self.products.adjust_stock({product_id: after - line.stock})
+        change = StockChange(product_id, line.name, line.stock, after)
+        await self.events.stock_changed([change], self.low_stock_threshold)
+        return after
 
     async def return_stock(self, quantities: Mapping[int, int]) -> None:
         await self.products.adjust_stock(dict(quantities))
@@ -254,7 +296,16 @@ class CatalogService:
         product = await self.products.get_live(product_id)
         if product is None:
             raise ProductNotFoundError(product_id)
+        old_price = product.price_minor
         await self.products.save(product, _changes(data, WIRE_TO_COLUMN))
+        if product.price_minor != old_price:
+            # After the save: its UPDATE holds the product's row lock (order per aggregate).
+            changed = PriceChangedData(
+                product_id=product.id,
+                old_price=format_minor(old_price),
+                new_price=format_minor(product.price_minor),
+            )
+            await self.events.record(PRODUCT_PRICE_CHANGED, PRODUCT, product.id, changed)
         return _product_read(product)
 
     async def delete_product(self, product_id: int) -> None:

@@ -19,6 +19,7 @@ from apiforge.kit import (
 )
 from apiforge.shop.orders.service import OrderGate, OrderOwner, OrderService
 from apiforge.shop.permissions import ORGANIZATION
+from apiforge.shop.settings import shop_settings
 from apiforge.shop.tenancy import TENANCY, OrganizationNotFoundError
 
 
@@ -26,8 +27,9 @@ async def order_reader(session: ReadSession) -> OrderService:
     return OrderService(session)
 
 
-async def order_writer(session: WriteSession) -> OrderService:
-    return OrderService(session)
+async def order_writer(request: Request, session: WriteSession) -> OrderService:
+    threshold = shop_settings(request.app).catalog.low_stock_threshold
+    return OrderService(session, low_stock_threshold=threshold)
 
 
 async def own_orders(principal: UserPrincipal) -> OrderOwner:

@@ -11,7 +11,8 @@ from typing import Annotated, Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from apiforge.kit import MoneyMinor, RowId
+from apiforge.kit import MoneyMinor, RowId, format_minor
+from apiforge.shop.events.schemas import OrderData, OrderItemData
 
 MAX_ITEMS = 50
 MAX_QUANTITY = 1000
@@ -106,3 +107,21 @@ class RecentOrder(BaseModel):
     status: OrderStatus
     total: MoneyMinor
     created_at: datetime
+
+
+def order_event_data(order: OrderRead) -> OrderData:
+    """The `data` of the order's events (`order.placed`, `.cancelled`, `.paid`)."""
+    return OrderData(
+        order_id=order.id,
+        organization_id=order.organization_id,
+        status=order.status,
+        total=format_minor(order.total),
+        items=[
+            OrderItemData(
+                product_id=item.product_id,
+                quantity=item.quantity,
+                unit_price=format_minor(item.unit_price),
+            )
+            for item in order.items
+        ],
+    )

@@ -19,8 +19,10 @@ from apiforge.kit import (
     format_minor,
     utcnow,
 )
-from apiforge.shop.catalog.schemas import CategorySales, StockLine
+from apiforge.shop.catalog.schemas import DEFAULT_LOW_STOCK_THRESHOLD, CategorySales, StockLine
 from apiforge.shop.catalog.service import CatalogService
+from apiforge.shop.events.schemas import ORDER, ORDER_CANCELLED, ORDER_PLACED
+from apiforge.shop.events.service import EventLog
 from apiforge.shop.orders.errors import (
     AlreadyCancelledError,
     InsufficientStockError,
@@ -37,6 +39,7 @@ from apiforge.shop.orders.schemas import (
     OrdersPageJSON,
     OrderSummary,
     RecentOrder,
+    order_event_data,
 )
 
 CURSOR_KIND = "orders"
@@ -71,9 +74,19 @@ OrderGate = Callable[[int | None, int | None], Awaitable[OrderOwner | None]]
 
 
 class OrderService:
-    def __init__(self, session: AsyncSession) -> None:
+    """`low_stock_threshold`: see `CatalogService` (orders taking stock record `stock.low`)."""
+
+    def __init__(
+        self, session: AsyncSession, *, low_stock_threshold: int = DEFAULT_LOW_STOCK_THRESHOLD
+    ) -> None:
         self.session = session
-        self.catalog = CatalogService(session)
+        self.catalog = CatalogService(session, low_stock_threshold=low_stock_threshold)
+        self.events = EventLog(session)
+
+    async def _record(self, event_type: str, order: OrderRead) -> None:
+        """Record `order.*` for `order` as it is now (after the change, which holds the
+        order's row: its events are published in commit order)."""
+        await self.events.record(event_type, ORDER, order.id, order_event_data(order))
 
     async def _bind(self, owner: OrderOwner) -> OrderRepository:
         await bind_tenant(self.session, owner.scope)
@@ -86,7 +99,7 @@ class OrderService:
         wanted = {item.product_id: item.quantity for item in order.items}
         locked = await self.catalog.lock_for_order(list(wanted))
         _check_available(wanted, locked)
-        await self.catalog.take_stock(wanted)
+        await self.catalog.take_stock(wanted, locked)
         lines = [
             NewOrderLine(pid, locked[pid].name, quantity, locked[pid].price_minor)
             for pid, quantity in wanted.items()
@@ -96,7 +109,9 @@ class OrderService:
             user_id=owner.user_id, api_key_id=owner.api_key_id, total_minor=total
         )
         await orders.add_lines(row.id, lines)
-        return _order_read(row, [_line_read(line) for line in lines])
+        placed = _order_read(row, [_line_read(line) for line in lines])
+        await self._record(ORDER_PLACED, placed)
+        return placed
 
     async def get(self, order_id: int, gate: OrderGate) -> OrderRead:
         """The order, if `gate` lets the caller see it (else its 404 or 403)."""
@@ -121,7 +136,9 @@ class OrderService:
         await self.catalog.lock_for_order(list(returned))
         await self.catalog.return_stock(returned)
         cancelled = await orders.mark_cancelled(order_id, utcnow())
-        return _order_read(cancelled, [_line_read(line) for line in lines])
+        read = _order_read(cancelled, [_line_read(line) for line in lines])
+        await self._record(ORDER_CANCELLED, read)
+        return read
 
     async def list_page(
         self, owner: OrderOwner, *, cursor: str | None, limit: int
