@@ -8,7 +8,6 @@ body: no ORM, no pydantic, no middleware. It checks no password and enforces no 
 reads as the database's owner); it is a ceiling to divide by, not a service.
 """
 
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -78,9 +77,8 @@ def dsn_from_url(url: str) -> str:
 
 
 def _configured(variable: str) -> str | None:
-    """`variable` from the environment, else from `.env` in the working directory."""
-    if variable in os.environ:
-        return os.environ[variable]
+    """`variable` from `.env` in the working directory, where the bench writes the server's
+    settings (only kit.settings reads the environment itself)."""
     env_file = Path(".env")
     if env_file.exists():
         for line in env_file.read_text().splitlines():
@@ -93,7 +91,7 @@ def _configured(variable: str) -> str | None:
 def _configured_dsn() -> str:
     dsn = _configured(DSN_VARIABLE)
     if dsn is None:
-        raise RuntimeError(f"the db baseline needs {DSN_VARIABLE} (in the environment or .env)")
+        raise RuntimeError(f"the db baseline needs {DSN_VARIABLE} in .env")
     return dsn
 
 
@@ -116,7 +114,7 @@ def _pool(request: Request) -> asyncpg.Pool:
 
 def create_db_baseline_app(dsn: str | None = None, *, pool_size: int | None = None) -> FastAPI:
     """A factory: `uvicorn --factory apiforge.bench.db_baseline:create_db_baseline_app`, with
-    the database in `APIFORGE_BENCH_DB_DSN` (or `dsn`)."""
+    the database as `APIFORGE_BENCH_DB_DSN` in `.env` (or `dsn`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
