@@ -64,3 +64,10 @@ def test_an_empty_goals_table_sets_none() -> None:
 def test_a_relative_goal_needs_a_scenario() -> None:
     with pytest.raises(ValidationError, match="need compare_to"):
         Goals(max_rps_drop=0.1)
+
+
+def test_a_goal_over_the_db_baseline() -> None:
+    doc = _doc("detail", {"min_db_ratio": 0.6}, 1000, 50.0)
+    assert evaluate([doc]) == [GoalRow("detail", ">= 0.6x db baseline", "-", None)]
+    doc.targets["shop"].ratio_to_db = 0.5
+    assert evaluate([doc]) == [GoalRow("detail", ">= 0.6x db baseline", "0.500x", False)]

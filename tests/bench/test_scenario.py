@@ -131,3 +131,29 @@ def test_a_background_needs_a_rate_and_requests() -> None:
         _scenario(background={"rate": 0, "requests": [{"name": "a", "path": "/a"}]})
     with pytest.raises(ValidationError, match="at least 1 item"):
         _scenario(background={"rate": 1, "requests": []})
+
+
+def test_zipf_ids_favour_the_first_and_reach_the_tail() -> None:
+    spec = _scenario(
+        requests=[
+            {"name": "d", "path": "/d/{id}", "ids": [1, 10_000], "distribution": "zipf",
+             "variants": 20_000}
+        ]
+    ).requests[0]  # fmt: skip
+    ids = Counter(int(v.path.rsplit("/", 1)[1]) for v in expand(spec))
+    assert sum(ids.values()) == 20_000
+    assert ids.most_common(1)[0][0] == 1
+    # Zipf(1.1) over 10,000: id 1 draws ~1/H ~ 12 %, ids past 1,000 still ~ 25 % in all.
+    assert 0.08 < ids[1] / 20_000 < 0.16
+    assert 0.15 < sum(n for i, n in ids.items() if i > 1_000) / 20_000 < 0.35
+
+
+def test_a_wide_request_gets_every_variant_in_the_mix() -> None:
+    scenario = _scenario(
+        requests=[{"name": "d", "path": "/d/{id}", "ids": [1, 10_000], "variants": 5_000}]
+    )
+    mix = weighted_mix(scenario)
+    assert len(mix) == 5_000
+    assert len({r.path for r in mix}) > 3_500  # uniform draws with replacement: ~3,935
+    usual = weighted_mix(_scenario(requests=[{"name": "d", "path": "/d/{id}", "ids": [1, 99]}]))
+    assert len(usual) == 20

@@ -75,6 +75,8 @@ class TargetSummary:
     slo: Verdict | None
     background: BackgroundSummary | None
     notes: list[str] = field(default_factory=list)
+    # The shop's req/s over the `db` baseline's (raw asyncpg), when the scenario measured it.
+    ratio_to_db: float | None = None
 
     @property
     def error_count(self) -> int:
@@ -97,6 +99,8 @@ class TargetSummary:
             "slo": None if self.slo is None else verdict_json(self.slo),
             "background": None if self.background is None else asdict(self.background),
             "notes": self.notes,
+            # Only when measured: files from before the `db` baseline read back unchanged.
+            **({} if self.ratio_to_db is None else {"ratio_to_db": self.ratio_to_db}),
         }
 
     @classmethod
@@ -120,6 +124,8 @@ class TargetSummary:
             slo=None if slo is None else verdict_from_json(slo),
             background=None if background is None else BackgroundSummary(**background),
             notes=data["notes"],
+            # Files written before the `db` baseline existed lack it.
+            ratio_to_db=data.get("ratio_to_db"),
         )
 
 

@@ -30,6 +30,11 @@ def _absolute(name: str, goals: Goals, shop: TargetSummary) -> list[GoalRow]:
         measured = "-" if ratio is None else f"{ratio:.3f}x"
         met = None if ratio is None else ratio >= goals.min_ratio
         rows.append(GoalRow(name, f">= {goals.min_ratio:g}x baseline", measured, met))
+    if goals.min_db_ratio is not None:
+        ratio = shop.ratio_to_db
+        measured = "-" if ratio is None else f"{ratio:.3f}x"
+        met = None if ratio is None else ratio >= goals.min_db_ratio
+        rows.append(GoalRow(name, f">= {goals.min_db_ratio:g}x db baseline", measured, met))
     if goals.max_p99_ms is not None:
         p99 = shop.latency_ms.get("p99", 0.0)
         met = p99 < goals.max_p99_ms

@@ -14,7 +14,7 @@ from apiforge.bench.affinity import parent_of, pinned_processes, with_children
 from apiforge.bench.defaults import POSTGRES_ADMIN_URL, REDIS_URL, SEED_PRODUCTS
 from apiforge.bench.document import ScenarioDocument
 from apiforge.bench.machine import machine, versions
-from apiforge.bench.results import BASELINE
+from apiforge.bench.results import BASELINE, DB_BASELINE
 from apiforge.bench.runner import Options, Progress, Target, run_scenario
 from apiforge.bench.scenario import Scenario
 from apiforge.bench.services import (
@@ -31,6 +31,7 @@ from apiforge.bench.targets import (
     Server,
     baseline_server,
     can_pin,
+    db_baseline_server,
     otlp_sink_server,
     prepare_shop_database,
     shop_server,
@@ -133,6 +134,7 @@ def run_bench(config: BenchConfig, progress: Progress) -> list[ScenarioDocument]
     server_core = SERVER_CORE if pin else None
     config.options.load_core = LOAD_CORE if pin else None
     postgres: str | None = None
+    db_url: str | None = None
     services_pinned = False
     with contextlib.ExitStack() as stack:
         shop_env = dict(config.shop_env)
@@ -167,6 +169,10 @@ def run_bench(config: BenchConfig, progress: Progress) -> list[ScenarioDocument]
                 workers=config.workers,
             )
             shop_url = stack.enter_context(a_shop(extra_settings=shop_env)).url
+            if any(s.db_baseline for s in config.scenarios):
+                progress.step("starting the db baseline (raw asyncpg on the shop's database)")
+                db_server = db_baseline_server(server_core, database_url, shop_env)
+                db_url = stack.enter_context(db_server).url
             if baseline is None:
                 progress.step(f"starting the baseline shop ({_describe(baseline_env)})")
                 baseline = a_shop(name="baseline-shop", extra_settings=baseline_env)
@@ -182,18 +188,36 @@ def run_bench(config: BenchConfig, progress: Progress) -> list[ScenarioDocument]
             raise ValueError("a baseline shop needs the shop started here (no --shop-url)")
         baseline_url = baseline if isinstance(baseline, str) else baseline.ready()
         targets = [Target(BASELINE, baseline_url), Target("shop", shop_url)]
-        docs: list[ScenarioDocument] = []
-        stamp_versions = versions(postgres=postgres, wrk=wrk_version())
-        stamp_machine = machine(pinning=pin) | {
-            "shop_workers": config.workers,
-            "services_pinned": services_pinned,
-            "shop_env": _describe(shop_env),
-            "baseline": _baseline_kind(config, baseline_env),
-        }
-        with _pinned_to(config.options.load_core):
-            for scenario in config.scenarios:
-                result = run_scenario(scenario, targets, config.options, progress)
-                result.versions = stamp_versions
-                result.machine = stamp_machine
-                docs.append(result.document())
+        stamps = _Stamps(
+            versions(postgres=postgres, wrk=wrk_version()),
+            machine(pinning=pin) | {
+                "shop_workers": config.workers,
+                "services_pinned": services_pinned,
+                "shop_env": _describe(shop_env),
+                "baseline": _baseline_kind(config, baseline_env),
+            },
+        )  # fmt: skip
+        db = None if db_url is None else Target(DB_BASELINE, db_url, setup=False)
+        return _measure(config, targets, db, stamps, progress)
+
+
+@dataclass(frozen=True)
+class _Stamps:
+    versions: dict[str, str | None]
+    machine: dict[str, object]
+
+
+def _measure(
+    config: BenchConfig, targets: list[Target], db: Target | None, stamps: _Stamps,
+    progress: Progress,
+) -> list[ScenarioDocument]:  # fmt: skip
+    """Each scenario against the targets (and the `db` baseline where the scenario asks)."""
+    docs: list[ScenarioDocument] = []
+    with _pinned_to(config.options.load_core):
+        for scenario in config.scenarios:
+            chosen = [*targets, db] if db is not None and scenario.db_baseline else targets
+            result = run_scenario(scenario, chosen, config.options, progress)
+            result.versions = stamps.versions
+            result.machine = stamps.machine
+            docs.append(result.document())
     return docs

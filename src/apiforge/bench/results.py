@@ -20,6 +20,9 @@ from apiforge.bench.stats import Verdict, median, median_of, ratio, slo_verdict
 from apiforge.bench.wrk import WrkResult
 
 BASELINE = "baseline"
+# The second baseline, raw asyncpg on the shop's own database (`db_baseline.py`).
+DB_BASELINE = "db"
+BASELINES = frozenset({BASELINE, DB_BASELINE})
 
 
 @dataclass
@@ -36,7 +39,9 @@ class TargetRun:
     def rps(self) -> float:
         return median([r.rps for r in self.rounds])
 
-    def summary(self, baseline_rps: float | None, scenario: Scenario) -> TargetSummary:
+    def summary(
+        self, baseline_rps: float | None, scenario: Scenario, db_rps: float | None = None
+    ) -> TargetSummary:
         requests = sum(r.requests for r in self.rounds)
         errors: dict[str, int] = {}
         for r in self.rounds:
@@ -59,6 +64,7 @@ class TargetRun:
             slo=self.verdict(scenario),
             background=self._background(),
             notes=self.notes,
+            ratio_to_db=ratio(self.rps, db_rps) if db_rps and self.name != DB_BASELINE else None,
         )
 
     def _background(self) -> BackgroundSummary | None:
@@ -115,9 +121,11 @@ class ScenarioResult:
         by_name = {r.name: r for r in runs}
         baseline = by_name.get(BASELINE)
         baseline_rps = baseline.rps if baseline is not None and baseline.rounds else None
-        self.targets = {r.name: r.summary(baseline_rps, self.scenario) for r in runs}
-        # The verdict is the measured service's: the first target that is not the baseline.
-        judged = next((r for r in runs if r.name != BASELINE), runs[0] if runs else None)
+        db = by_name.get(DB_BASELINE)
+        db_rps = db.rps if db is not None and db.rounds else None
+        self.targets = {r.name: r.summary(baseline_rps, self.scenario, db_rps) for r in runs}
+        # The verdict is the measured service's: the first target that is not a baseline.
+        judged = next((r for r in runs if r.name not in BASELINES), runs[0] if runs else None)
         verdict = None if judged is None else judged.verdict(self.scenario)
         if judged is not None and verdict is not None:
             self.verdict = ScenarioVerdict(judged.name, verdict, judged.open_loop is not None)

@@ -21,7 +21,7 @@ from typing import TextIO
 from apiforge.bench.defaults import DEMO_PASSWORD, pinned
 from apiforge.bench.openloop import OpenLoopResult, run_open_loop
 from apiforge.bench.results import ScenarioResult, TargetRun
-from apiforge.bench.scenario import ConcreteRequest, Scenario, weighted_mix
+from apiforge.bench.scenario import ConcreteRequest, Scenario, Setup, weighted_mix
 from apiforge.bench.session import prepare
 from apiforge.bench.wrk import WrkResult, lua_script, parse_wrk_output, wrk_command
 
@@ -43,8 +43,12 @@ class Progress:
 
 @dataclass(frozen=True)
 class Target:
+    """`setup=False`: the target reads what another target's set-up wrote (the `db` baseline
+    reads the shop's database), so only its login runs."""
+
     name: str
     url: str
+    setup: bool = True
 
 
 @dataclass
@@ -119,7 +123,8 @@ def run_scenario(
         scripts: dict[str, Path] = {}
         for target in targets:
             progress.step(f"{scenario.name}: set-up on {target.name}")
-            prepared = prepare(target.url, scenario, options.demo_password)
+            own = scenario if target.setup else scenario.model_copy(update={"setup": Setup()})
+            prepared = prepare(target.url, own, options.demo_password)
             runs[target.name].headers = prepared.headers
             runs[target.name].notes.extend(prepared.notes)
             scripts[target.name] = Path(tmp) / f"{target.name}.lua"

@@ -62,6 +62,12 @@ class RequestSpec(_Strict):
     body: str | None = None
     weight: int = Field(default=1, ge=1, le=100)
     ids: tuple[int, int] = (1, 1)
+    # How ids are drawn from `ids`: uniformly, or Zipf-distributed with exponent `zipf_s`
+    # (id `lo` the most popular), the long tail a real catalog sees.
+    distribution: Literal["uniform", "zipf"] = "uniform"
+    zipf_s: float = Field(default=1.1, gt=0, le=10)
+    # Distinct concrete requests drawn: raise it to spread over a whole catalog.
+    variants: int = Field(default=VARIANTS, ge=1, le=100_000)
     terms: tuple[str, ...] = ("laptop",)
 
     @model_validator(mode="after")
@@ -88,6 +94,8 @@ class Goals(_Strict):
     limits relative to another scenario of the same run (`compare_to`)."""
 
     min_ratio: float | None = Field(default=None, gt=0)
+    # The same, over the `db` baseline (the scenario sets `db_baseline = true`).
+    min_db_ratio: float | None = Field(default=None, gt=0)
     max_p99_ms: float | None = Field(default=None, gt=0)
     max_errors: int | None = Field(default=None, ge=0)
     compare_to: str | None = None
@@ -120,6 +128,9 @@ class Scenario(_Strict):
     setup: Setup = Setup()
     background: Background | None = None
     goals: Goals | None = None
+    # Also measure the `db` baseline (raw asyncpg on the shop's database) for this scenario:
+    # for uncached reads, what the database work should cost.
+    db_baseline: bool = False
 
     @model_validator(mode="before")
     @classmethod
@@ -152,13 +163,21 @@ def _fill(template: str, product_id: int, term: str) -> str:
     return template.replace("{id}", str(product_id)).replace("{term}", term)
 
 
-def expand(spec: RequestSpec, count: int = VARIANTS, seed: int = 1) -> list[ConcreteRequest]:
-    """`count` concrete variants of a template (ids and terms drawn reproducibly)."""
-    rng = random.Random(f"{seed}:{spec.name}")  # noqa: S311  # reproducible, not a secret
+def _ids(spec: RequestSpec, count: int, rng: random.Random) -> list[int]:
     lo, hi = spec.ids
+    if spec.distribution == "uniform":
+        return [rng.randint(lo, hi) for _ in range(count)]
+    weights = [rank**-spec.zipf_s for rank in range(1, hi - lo + 2)]
+    return rng.choices(range(lo, hi + 1), weights=weights, k=count)
+
+
+def expand(spec: RequestSpec, count: int | None = None, seed: int = 1) -> list[ConcreteRequest]:
+    """`count` (default: the spec's `variants`) concrete variants of a template (ids and terms
+    drawn reproducibly)."""
+    rng = random.Random(f"{seed}:{spec.name}")  # noqa: S311  # reproducible, not a secret
+    count = spec.variants if count is None else count
     out = []
-    for i in range(count):
-        product_id = rng.randint(lo, hi)
+    for i, product_id in enumerate(_ids(spec, count, rng)):
         term = spec.terms[i % len(spec.terms)]
         body = None if spec.body is None else _fill(spec.body, product_id, term)
         out.append(
@@ -175,12 +194,17 @@ def weighted_mix(
     in a body becomes the demo password (JSON-escaped)."""
     mix: list[ConcreteRequest] = []
     secret = json.dumps(password)[1:-1]
+    # Enough slots that a request asking for more than the usual variants gets each once
+    # (the usual mix, 20 slots a weight, stays as it was, so earlier figures stay comparable).
+    wide = [s for s in scenario.requests if s.variants > VARIANTS]
+    scale = max((-(-s.variants // (s.weight * slots_per_weight)) for s in wide), default=1)
     for spec in scenario.requests:
         variants = [
             v if v.body is None else replace(v, body=v.body.replace("{password}", secret))
             for v in expand(spec)
         ]
-        mix.extend(variants[i % len(variants)] for i in range(spec.weight * slots_per_weight))
+        slots = spec.weight * slots_per_weight * scale
+        mix.extend(variants[i % len(variants)] for i in range(slots))
     return mix
 
 

@@ -4,6 +4,7 @@ the load, the targets' figures and the goals. Layout is the callers' job."""
 
 from apiforge.bench.document import ScenarioDocument
 from apiforge.bench.goals import GoalRow
+from apiforge.bench.results import DB_BASELINE
 from apiforge.bench.tables import Strong, Table
 
 BARE_BASELINE = "bare FastAPI"
@@ -92,11 +93,18 @@ def about_baseline(docs: list[ScenarioDocument]) -> str | None:
     if baseline.startswith(GIVEN_BASELINE):
         url = baseline.removeprefix(GIVEN_BASELINE)
         return f"The baseline is the server at {url} (given with --baseline-url)."
-    return (
+    text = (
         "The baseline is a bare FastAPI app on Uvicorn serving the shop's JSON shapes from "
         "memory (no database, no middleware): the ceiling the shop can approach; a ratio is "
         "the shop's req/s over the baseline's."
     )
+    if any(DB_BASELINE in doc.targets for doc in docs):
+        text += (
+            " Where a scenario has a `db` target, it is a bare FastAPI app reading the same rows "
+            "from the shop's PostgreSQL with raw asyncpg (a pool, prepared statements, the JSON "
+            "built by PostgreSQL): the db ratio is the shop's req/s over its."
+        )
+    return text
 
 
 def about_load(doc: ScenarioDocument) -> str:
@@ -118,14 +126,15 @@ def targets_table(doc: ScenarioDocument) -> Table:
             (
                 name, f"{t.rps:,.0f}", _ms(t.latency_ms.get("p50")), _ms(t.latency_ms.get("p99")),
                 _ms(t.latency_ms.get("max")), f"{t.error_count} ({t.non_2xx} non-2xx)",
-                _ratio(t.ratio_to_baseline), _ms(ol.get("p50")), _ms(ol.get("p99")),
+                _ratio(t.ratio_to_baseline), _ratio(t.ratio_to_db), _ms(ol.get("p50")),
+                _ms(ol.get("p99")),
             )
         )  # fmt: skip
     header = (
-        "target", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "ratio", "open p50 ms",
-        "open p99 ms",
+        "target", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "ratio", "db ratio",
+        "open p50 ms", "open p99 ms",
     )  # fmt: skip
-    return Table(header, rows, numeric=frozenset({1, 2, 3, 4, 6, 7, 8}))
+    return Table(header, rows, numeric=frozenset({1, 2, 3, 4, 6, 7, 8, 9}))
 
 
 def notes(doc: ScenarioDocument) -> list[str]:

@@ -23,9 +23,11 @@ from typing import Self
 
 import httpx
 
+from apiforge.bench.db_baseline import DSN_VARIABLE, POOL_VARIABLE, dsn_from_url
 from apiforge.bench.defaults import pinned
 
 BASELINE_FACTORY = "apiforge.bench.baseline:create_baseline_app"
+DB_BASELINE_FACTORY = "apiforge.bench.db_baseline:create_db_baseline_app"
 OTLP_SINK_APP = "apiforge.bench.otlp_sink:app"
 SERVER_CORE = 0
 LOAD_CORE = 1
@@ -156,6 +158,24 @@ def baseline_server(core: int | None) -> Server:
     return server
 
 
+def db_baseline_server(
+    core: int | None, database_url: str, shop_settings: dict[str, str] | None = None
+) -> Server:
+    """The `db` baseline on the shop's database (its URL in the server's `.env`), with the
+    shop's pool size when `shop_settings` set one."""
+    command = [
+        sys.executable, "-m", "uvicorn", "--factory", DB_BASELINE_FACTORY,
+        "--host", "127.0.0.1", "--loop", "uvloop", "--http", "httptools",
+        "--no-access-log", "--no-server-header", "--log-level", "warning",
+    ]  # fmt: skip
+    settings = {DSN_VARIABLE: dsn_from_url(database_url)}
+    if POOL_VARIABLE in (shop_settings or {}):
+        settings[POOL_VARIABLE] = (shop_settings or {})[POOL_VARIABLE]
+    server = Server("db-baseline", [], settings)
+    server.command = pinned([*command, "--port", str(server.port)], core)
+    return server
+
+
 def otlp_sink_server(core: int | None) -> Server:
     """The span sink, on the load core: its CPU is the collector's, not the shop's."""
     command = [
@@ -190,6 +210,11 @@ def shop_server(
     }
     if redis_url:
         settings["APIFORGE_REDIS_URL"] = redis_url
+        # A key space of its own: every shop the bench starts begins with a cold cache, and
+        # two shops of one run (or an earlier run's entries) never serve each other's.
+        space = f"bench-{name}-{secrets.token_hex(4)}:cache"
+        settings["APIFORGE_CACHE__KEY_PREFIX"] = f"{space}:"
+        settings["APIFORGE_CACHE__CHANNEL"] = f"{space}:invalidations"
     settings.update(extra_settings or {})
     server = Server(name, [], settings)
     command = [sys.executable, "-m", "apiforge", "serve", "--port", str(server.port)]

@@ -38,6 +38,7 @@ from apiforge.kit.cache.front import FrontCache, front_cache_entry
 from apiforge.kit.consumer import Delivery, MessageHandler, PoisonMessageError, QueueConsumer
 from apiforge.kit.db.base import Base, BigIntId, CreatedAt, IdPk, UTCDateTime, table_of, utcnow
 from apiforge.kit.db.database import Database, ReadOnlySessionError
+from apiforge.kit.db.driver import DriverQuery, is_postgres
 from apiforge.kit.db.migrations import Migrations, run_alembic_env
 from apiforge.kit.db.session import ReadSession, WriteSession
 from apiforge.kit.db.tenants import (
@@ -226,6 +227,7 @@ __all__ = [
     "DeadJobMixin",
     "Delivery",
     "Deployment",
+    "DriverQuery",
     "Environment",
     "EventSink",
     "EventsSettings",
@@ -360,6 +362,7 @@ __all__ = [
     "format_minor",
     "front_cache_entry",
     "generate_webhook_secret",
+    "is_postgres",
     "mark_process_dead",
     "new_refresh_token",
     "parse_money",

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from apiforge.kit.cache import TieredCache
+from apiforge.kit.cache import MemoryCache, RedisCache, TieredCache
 from tests.kit.cache.conftest import new_channel, tiered
 
 KEY, TAGS = "product:1", ["catalog", "product:1"]
@@ -121,3 +121,31 @@ async def test_malformed_and_own_messages_are_ignored(workers: list[TieredCache]
     )
     await asyncio.sleep(0.1)
     assert await b.l1.get(KEY, tags=TAGS) == b"v"
+
+
+async def test_a_key_goes_to_redis_only_from_its_second_miss(
+    redis_client: Redis,
+) -> None:
+    """`l2_after_misses=2`: the first miss loads into L1 alone (no Redis read, no write); the
+    second is shared as before, so the other worker then reads it from Redis."""
+    channel = new_channel()
+    l2 = RedisCache(redis_client, prefix="test:", channel=channel, timeout=1.0, name="l2")
+    a = TieredCache(MemoryCache(max_entries=100), l2, l1_ttl=0.05, l2_after_misses=2)
+    b = tiered(redis_client, channel)
+    loads: list[bytes] = []
+
+    async def load(v: bytes) -> bytes:
+        loads.append(v)
+        return v
+
+    assert await a.get_or_load(KEY, lambda: load(b"first"), ttl=60, tags=TAGS) == b"first"
+    assert a.l2.stats.hits + a.l2.stats.misses == 0  # Redis not asked
+    assert await redis_client.exists(f"test:e:{KEY}") == 0  # nor written
+    assert await a.get(KEY, tags=TAGS) == b"first"  # but L1 serves it
+    await asyncio.sleep(0.06)  # the L1 entry expires: the next read is the second miss
+    assert await a.get_or_load(KEY, lambda: load(b"second"), ttl=60, tags=TAGS) == b"second"
+    assert a.l2.stats.misses == 1
+    assert await b.get_or_load(KEY, lambda: load(b"unused"), ttl=60, tags=TAGS) == b"second"
+    assert loads == [b"first", b"second"]
+    with pytest.raises(ValueError, match="l2_after_misses"):
+        TieredCache(MemoryCache(), l2, l2_after_misses=0)

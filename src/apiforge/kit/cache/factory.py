@@ -33,4 +33,10 @@ def build_cache(
         cooldown=bounds.breaker_cooldown_seconds,
         name="redis",
     )
-    return TieredCache(l1, l2, l1_ttl=settings.l1_ttl_seconds, name="cache")
+    return TieredCache(
+        l1,
+        l2,
+        l1_ttl=settings.l1_ttl_seconds,
+        name="cache",
+        l2_after_misses=settings.l2_after_misses,
+    )

@@ -1,6 +1,7 @@
 """Two levels: a short-lived in-process L1 in front of the shared Redis L2, kept coherent
 across processes by pub/sub. Not for: single-process deployments (a MemoryCache suffices)."""
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from apiforge.kit.cache.base import SnapshotCache
@@ -25,7 +26,14 @@ class TieredCache(SnapshotCache[TieredRead]):
     one MULTI; every other process's listener bumps its L1 on receipt (typically within
     milliseconds). If a listener is disconnected, its L1 may serve stale entries for at most
     `l1_ttl` seconds, and it clears its L1 when it resubscribes. `delete` is local L1 + L2:
-    other processes' L1s keep the key until their TTL; use tags for cross-process effect."""
+    other processes' L1s keep the key until their TTL; use tags for cross-process effect.
+
+    `l2_after_misses`: a key goes to L2 (read and written) only from its n-th miss in this
+    process on; earlier misses load into L1 alone. With 2, a key read once (the long tail of
+    a catalog) costs what no cache costs, instead of an L2 read and an L2 write around the
+    load; a key read again pays them once and is then shared. Misses are counted over the
+    last `4 x l1.max_entries` keys missed. 1 (the default) shares every key from its first
+    miss."""
 
     def __init__(
         self,
@@ -35,11 +43,17 @@ class TieredCache(SnapshotCache[TieredRead]):
         l1_ttl: float = 5.0,
         name: str = "tiered",
         listener_poll_seconds: float = 1.0,
+        l2_after_misses: int = 1,
     ) -> None:
+        if l2_after_misses < 1:
+            raise ValueError("l2_after_misses must be at least 1")
         super().__init__(name)
         self.l1 = l1
         self.l2 = l2
         self.l1_ttl = l1_ttl
+        self.l2_after_misses = l2_after_misses
+        self._misses: OrderedDict[str, int] = OrderedDict()
+        self._max_tracked = 4 * l1.max_entries
         self.listener = (
             InvalidationListener(
                 l2.redis, l2.channel, l1, origin=l2.origin, poll_seconds=listener_poll_seconds
@@ -52,6 +66,9 @@ class TieredCache(SnapshotCache[TieredRead]):
         value, local = await self.l1.lookup(key, tags)
         if value is not None:
             return value, TieredRead(local, _NOTHING_READ)
+        if not self._shared(key):
+            # Nothing read from L2, so nothing is written there either (its versions unknown).
+            return None, TieredRead(local, _NOTHING_READ)
         value, remote = await self.l2.lookup(key, tags)
         if value is not None:
             ttl = min(self.l1_ttl, remote.remaining_seconds())
@@ -59,6 +76,16 @@ class TieredCache(SnapshotCache[TieredRead]):
             # in between makes this fill stale at once.
             await self.l1.store(key, value, ttl=ttl, tags=tags, snapshot=local)
         return value, TieredRead(local, remote)
+
+    def _shared(self, key: str) -> bool:
+        """Whether this miss of `key` goes to L2 (`l2_after_misses`)."""
+        if self.l2_after_misses == 1:
+            return True
+        misses = self._misses.pop(key, 0) + 1
+        self._misses[key] = misses
+        if len(self._misses) > self._max_tracked:
+            self._misses.popitem(last=False)
+        return misses >= self.l2_after_misses
 
     async def _store(
         self,

@@ -88,6 +88,11 @@ class CacheSettings(BaseModel):
     l1_max_entries: int = Field(default=10_000, ge=1)
     l1_ttl_seconds: float = Field(default=5.0, gt=0, le=3600)
     default_ttl_seconds: float = Field(default=60.0, gt=0)
+    # With Redis: a key is read from and written to Redis only from its n-th miss in a process
+    # on (earlier misses load into the L1 alone), so a key read once costs no more than with
+    # no cache at all. 1 (every miss): 2 measured no better under a busy machine's noise
+    # (BENCHMARKS.md, "A cache must never make a read slower").
+    l2_after_misses: int = Field(default=1, ge=1, le=100)
     # Default from the service name: `<name>:cache:` and `<name>:cache:invalidations`.
     key_prefix: str = Field(default="apiforge:cache:", min_length=1)
     # Pub/sub channels ignore Redis's logical databases: give each deployment its own.

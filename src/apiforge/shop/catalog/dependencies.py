@@ -73,19 +73,27 @@ class CatalogReads:
     ) -> Response:
         """The answer of `read` for the cache entry `key`, rendered by `adapter`."""
 
-        async def render() -> bytes:
+        async def render(catalog: CatalogService) -> bytes:
+            return adapter.dump_json(await read(catalog))
+
+        return await self.respond_rendered(key, render)
+
+    async def respond_rendered(
+        self, key: str, render: Callable[[CatalogService], Awaitable[bytes]]
+    ) -> Response:
+        """The bytes `render` makes for the cache entry `key` (a read that renders itself)."""
+
+        async def load() -> bytes:
             async with self._database.read_session() as session:
-                return adapter.dump_json(await read(CatalogService(session)))
+                return await render(CatalogService(session))
 
         if self._cache is None:
-            rendered = RenderedJson.of(await render())
+            rendered = RenderedJson.of(await load())
             return rendered.response(
                 if_none_match=self._if_none_match, cache_control=self._cache_control
             )
         cache_key = f"catalog:{key}"
-        rendered = await cached_json(
-            self._cache, cache_key, render, ttl=self._ttl, tags=CATALOG_TAGS
-        )
+        rendered = await cached_json(self._cache, cache_key, load, ttl=self._ttl, tags=CATALOG_TAGS)
         return rendered.response(
             if_none_match=self._if_none_match,
             cache_control=self._cache_control,

@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit import table_of
+from apiforge.kit import DriverQuery, is_postgres, table_of
 from apiforge.shop.catalog.errors import (
     CategoryExistsError,
     CategoryInUseError,
@@ -122,10 +122,60 @@ _DETAIL = (
     .where(products.c.id == bindparam("product_id"), LIVE)
 )
 
+# The detail as the wire has it (money as "12.50", times in UTC with a Z), built by PostgreSQL
+# and run by the driver: on a cache miss this is the whole read, and SQLAlchemy's execution
+# plus pydantic's rendering cost more than the query (BENCHMARKS.md, "Uncached reads").
+_MONEY = "(({0}) / 100)::text || '.' || lpad((({0}) % 100)::text, 2, '0')"
+# pydantic's form: microseconds only when there are any.
+_UTC = (
+    "to_char(({0}) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
+    "extract(microseconds FROM ({0}))::bigint % 1000000 = 0 THEN '' ELSE "
+    "to_char(({0}) AT TIME ZONE 'UTC', '.US') END || 'Z'"
+)
+_PRODUCT_JSON = (
+    "'id', p.id, 'name', p.name, 'description', p.description, "
+    f"'price', {_MONEY.format('p.price_minor')}, 'stock', p.stock, "
+    f"'category_id', p.category_id, 'created_at', {_UTC.format('p.created_at')}"
+)
+_DETAIL_JSON = DriverQuery(
+    f"SELECT json_build_object({_PRODUCT_JSON}, "  # noqa: S608  # constant fragments; the id is $1
+    "'category', json_build_object('id', c.id, 'name', c.name))::text "
+    "FROM products p JOIN categories c ON c.id = p.category_id "
+    "WHERE p.id = $1 AND NOT p.is_archived"
+)
+
+# The id-ordered, unfiltered listing (the catalog's front page and its next pages): the items
+# of one page as JSON, the last one's id, and whether there is a next page ($1: the id to
+# resume after, 0 for the first page; $2: the page size).
+_ID_PAGE_JSON = DriverQuery(
+    f"SELECT coalesce(json_agg(json_build_object({_PRODUCT_JSON}) ORDER BY p.id) "  # noqa: S608  # constant fragments; values are $n
+    "FILTER (WHERE p.n <= $2), '[]')::text, max(p.id) FILTER (WHERE p.n <= $2), "
+    "count(*) > $2 FROM (SELECT *, row_number() OVER (ORDER BY id) AS n FROM products "
+    "WHERE NOT is_archived AND id > $1 ORDER BY id LIMIT $2 + 1) p"
+)
+
 
 class ProductRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    @property
+    def renders_json(self) -> bool:
+        """Whether the `*_json` reads are available (PostgreSQL)."""
+        return is_postgres(self.session)
+
+    async def get_detail_json(self, product_id: int) -> str | None:
+        """`get_detail` as the wire's JSON text, built by PostgreSQL (`renders_json` only)."""
+        text: str | None = await _DETAIL_JSON.value(self.session, product_id)
+        return text
+
+    async def id_page_json(self, after_id: int, limit: int) -> tuple[str, int | None, bool]:
+        """Up to `limit` live products by id after `after_id`, as the wire's JSON array text;
+        the last one's id and whether more follow (`renders_json` only)."""
+        row = await _ID_PAGE_JSON.row(self.session, after_id, limit)
+        if row is None:  # an aggregate always answers one row
+            return "[]", None, False
+        return row[0], row[1], row[2]
 
     async def lock_stock(self, product_ids: Sequence[int]) -> dict[int, StockLine]:
         """Lock the live (not archived) products' rows in id order, so two orders touching the

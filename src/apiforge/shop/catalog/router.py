@@ -29,7 +29,6 @@ router = APIRouter(prefix="/api", tags=["catalog"])
 # Built once: the cached reads render their bytes with pydantic's serializer directly.
 _CATEGORIES = TypeAdapter(list[CategoryRead])
 _PRODUCT_PAGE = TypeAdapter(Page[ProductRead])
-_PRODUCT_DETAIL = TypeAdapter(ProductDetail)
 # What every admin-only route may answer besides its own errors.
 ADMIN_ERRORS = (401, 403, 422)
 IMPORT_ROUTE = "/admin/products/import"
@@ -105,7 +104,7 @@ async def list_products(
     """Live products, keyset-paginated: pass `next_cursor` back as `cursor` with the same
     `sort`. A cursor from another sort order is a 422 `request.invalid_cursor`."""
     key = f"products:{query.model_dump_json()}"
-    return await reads.respond(key, lambda c: c.list_products(query), _PRODUCT_PAGE)
+    return await reads.respond_rendered(key, lambda c: c.products_json(query))
 
 
 # Declared before /products/{product_id}, which would otherwise take "search" for an id.
@@ -129,8 +128,8 @@ async def search_products(
     responses=problem_responses(304, 404, 422),
 )
 async def get_product(product_id: PathId, reads: CachedCatalogReads) -> Response:
-    return await reads.respond(
-        f"product:{product_id}", lambda c: c.get_product(product_id), _PRODUCT_DETAIL
+    return await reads.respond_rendered(
+        f"product:{product_id}", lambda c: c.product_json(product_id)
     )
 
 

@@ -4,7 +4,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+import orjson
+from pydantic import BaseModel, TypeAdapter
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,6 +46,8 @@ from apiforge.shop.events.schemas import PRODUCT, PRODUCT_PRICE_CHANGED, PriceCh
 from apiforge.shop.events.service import EventLog, StockChange
 
 SEARCH_CURSOR = "products:search"
+_PRODUCT_DETAIL = TypeAdapter(ProductDetail)
+_PRODUCT_PAGE = TypeAdapter(Page[ProductRead])
 # A cursor holds [kind, sort key, id]; the kind names the sort, so a cursor from another sort
 # order is refused instead of silently starting somewhere odd.
 CURSOR_TYPES: dict[ProductSort, tuple[type, ...]] = {
@@ -85,6 +88,11 @@ def _decode_after(query: ProductListQuery) -> tuple[Any, int] | None:
         if key.tzinfo is None:
             raise InvalidCursorError
     return key, last_id
+
+
+def _unfiltered_by_id(query: ProductListQuery) -> bool:
+    filters = (query.category_id, query.min_price, query.max_price, query.in_stock)
+    return query.sort is ProductSort.ID and all(value is None for value in filters)
 
 
 def _page(
@@ -201,12 +209,36 @@ class CatalogService:
         kind, key = _cursor_kind(query.sort), SORT_KEYS[query.sort]
         return _page(rows, query.limit, lambda last: encode_cursor(kind, key(last), last.id))
 
+    async def products_json(self, query: ProductListQuery) -> bytes:
+        """`list_products` rendered: by PostgreSQL for the unfiltered listing by id (the front
+        page and its next ones), else by pydantic."""
+        plain = (
+            query.model_fields_set <= {"limit", "cursor", "sort"} and query.sort is ProductSort.ID
+        )
+        if not (plain and self.products.renders_json):
+            return _PRODUCT_PAGE.dump_json(await self.list_products(query))
+        after = _decode_after(query)
+        items, last_id, more = await self.products.id_page_json(
+            0 if after is None else after[1], query.limit
+        )
+        cursor = encode_cursor(_cursor_kind(query.sort), last_id, last_id) if more else None
+        return b'{"items":' + items.encode() + b',"next_cursor":' + orjson.dumps(cursor) + b"}"
+
     async def search_products(self, query: ProductSearchQuery) -> Page[ProductRead]:
         after_id = None
         if query.cursor:
             (after_id,) = decode_cursor(query.cursor, SEARCH_CURSOR, (int,))
         rows = await self.products.search(query.q, query.limit, after_id)
         return _page(rows, query.limit, lambda last: encode_cursor(SEARCH_CURSOR, last.id))
+
+    async def product_json(self, product_id: int) -> bytes:
+        """`get_product` rendered: by PostgreSQL where it can, else by pydantic (SQLite)."""
+        if not self.products.renders_json:
+            return _PRODUCT_DETAIL.dump_json(await self.get_product(product_id))
+        text = await self.products.get_detail_json(product_id)
+        if text is None:
+            raise ProductNotFoundError(product_id)
+        return text.encode()
 
     async def get_product(self, product_id: int) -> ProductDetail:
         row = await self.products.get_detail(product_id)

@@ -1,0 +1,70 @@
+"""Statements the driver runs itself on a session's pooled connection, for the hottest reads:
+where SQLAlchemy's execution (compiled-cache lookup, execution context, result rows) costs
+more than the database does, e.g. one row of JSON that PostgreSQL already built. Not for:
+anything that can afford the session (the tenant guard and ORM events do not see these).
+
+PostgreSQL (asyncpg) only: the SQL is plain text with `$n` parameters, prepared once per
+connection by asyncpg's statement cache. It runs on the session's own connection, so inside
+its transaction (a tenant bound with `bind_tenant` applies; a test's savepoint sees it) and
+under the connection's timeouts; a failure is raised as SQLAlchemy would raise it, so the
+kit's database-failure answers (409/503) and disconnect handling apply unchanged. While
+anything listens to the engine's statements (tracing's SQL spans, a test's `count_queries`),
+the statement goes through SQLAlchemy instead, so that they still see every one.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+
+def is_postgres(session: AsyncSession) -> bool:
+    """Whether `session` talks to PostgreSQL, where driver queries run (elsewhere a repository
+    takes its portable path)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+@dataclass(frozen=True, slots=True)
+class DriverQuery:
+    """One PostgreSQL statement, run by asyncpg on a session's connection:
+    `await QUERY.value(session, product_id)` is the first column of the first row, or None
+    without a row; `row` is that row. Build once, at import, like the repositories'
+    statements."""
+
+    sql: str
+
+    async def value(self, session: AsyncSession, *params: object) -> Any:
+        row = await self.row(session, *params)
+        return None if row is None else row[0]
+
+    async def row(self, session: AsyncSession, *params: object) -> Sequence[Any] | None:
+        """The first row (its columns by position), or None without one."""
+        connection = await session.connection()
+        watched = connection.sync_connection
+        if watched is not None and watched.dispatch.before_cursor_execute:
+            return (await connection.exec_driver_sql(self.sql, params)).first()
+        raw = await connection.get_raw_connection()
+        try:
+            row: Sequence[Any] | None = await raw.driver_connection.fetchrow(self.sql, *params)  # type: ignore[union-attr]  # asyncpg's connection, on PostgreSQL
+        except Exception as exc:
+            raise await _as_sqlalchemy_error(connection, self.sql, params, exc) from exc
+        return row
+
+
+async def _as_sqlalchemy_error(
+    connection: AsyncConnection, sql: str, params: tuple[object, ...], exc: Exception
+) -> Exception:
+    """What SQLAlchemy (with kit.db.disconnects) makes of the same driver error: a server
+    error keeps its SQLSTATE (`orig`); a lost socket, a closed connection or the client-side
+    timeout invalidates the connection, so the pool replaces it instead of lending it again."""
+    # Imported here: asyncpg is the `postgres` extra, and the kit imports without it.
+    from asyncpg.exceptions import InterfaceError, PostgresConnectionError, PostgresError
+
+    if isinstance(exc, OSError | InterfaceError | PostgresConnectionError):
+        await connection.invalidate(exc)
+        return sa_exc.OperationalError(sql, params, exc, connection_invalidated=True)
+    if isinstance(exc, PostgresError):
+        return sa_exc.DBAPIError(sql, params, exc)
+    return exc
