@@ -60,6 +60,14 @@ from apiforge.kit.errors import (
     UnauthenticatedError,
     ValidationFailedError,
 )
+from apiforge.kit.http_client import (
+    Upstream,
+    UpstreamCircuitOpenError,
+    UpstreamConnectionError,
+    UpstreamError,
+    UpstreamStats,
+    UpstreamTimeoutError,
+)
 from apiforge.kit.idempotency import (
     IdempotencyContext,
     IdempotencyInProgressError,
@@ -128,6 +136,7 @@ from apiforge.kit.settings import (
     Environment,
     ExternalIssuerSettings,
     HealthSettings,
+    HttpClientSettings,
     IdempotencySettings,
     LoopLagSettings,
     MetricsSettings,
@@ -136,6 +145,7 @@ from apiforge.kit.settings import (
     ServerSettings,
     Settings,
     TracingSettings,
+    WebhookSettings,
 )
 from apiforge.kit.startup import MissingExtraError, StartupError
 from apiforge.kit.state import (
@@ -155,13 +165,23 @@ from apiforge.kit.tenancy import (
     tenancy_dependency,
 )
 from apiforge.kit.tracing import trace_http_client, tracer_provider
+from apiforge.kit.webhooks import DeliveryStatus as WebhookDeliveryStatus
+from apiforge.kit.webhooks import EndpointStatus as WebhookEndpointStatus
+from apiforge.kit.webhooks import Outcome as WebhookOutcome
 from apiforge.kit.webhooks import (
+    WebhookDeliveryMixin,
+    WebhookDispatcher,
+    WebhookEndpointMixin,
+    WebhookEvent,
     WebhookHeadersMissingError,
+    WebhookSender,
     WebhookSignatureError,
+    WebhookTargetError,
     WebhookTimestampError,
     WebhookVerificationError,
 )
 from apiforge.kit.webhooks import generate_secret as generate_webhook_secret
+from apiforge.kit.webhooks import resolve_target as resolve_webhook_target
 from apiforge.kit.webhooks import sign as sign_webhook
 from apiforge.kit.webhooks import signature_headers as webhook_signature_headers
 from apiforge.kit.webhooks import verify as verify_webhook
@@ -193,6 +213,7 @@ __all__ = [
     "Finding",
     "FrontCache",
     "HealthSettings",
+    "HttpClientSettings",
     "IdPk",
     "IdempotencyContext",
     "IdempotencyInProgressError",
@@ -270,11 +291,27 @@ __all__ = [
     "UTCDateTime",
     "UnauthenticatedError",
     "UnscopedTenantQueryError",
+    "Upstream",
+    "UpstreamCircuitOpenError",
+    "UpstreamConnectionError",
+    "UpstreamError",
+    "UpstreamStats",
+    "UpstreamTimeoutError",
     "Usage",
     "UserPrincipal",
     "ValidationFailedError",
+    "WebhookDeliveryMixin",
+    "WebhookDeliveryStatus",
+    "WebhookDispatcher",
+    "WebhookEndpointMixin",
+    "WebhookEndpointStatus",
+    "WebhookEvent",
     "WebhookHeadersMissingError",
+    "WebhookOutcome",
+    "WebhookSender",
+    "WebhookSettings",
     "WebhookSignatureError",
+    "WebhookTargetError",
     "WebhookTimestampError",
     "WebhookVerificationError",
     "WriteSession",
@@ -305,6 +342,7 @@ __all__ = [
     "refresh_token_digest",
     "require_roles",
     "require_scopes",
+    "resolve_webhook_target",
     "row_level_security_sql",
     "run_alembic_env",
     "scoped",
