@@ -94,6 +94,7 @@ from apiforge.kit.identity.dependencies import (
     require_roles,
     require_scopes,
 )
+from apiforge.kit.inbox import Inbox, InboxMessageMixin
 from apiforge.kit.inputs import LongText, PathId, RowId, SafeStr, ShortText
 from apiforge.kit.logs import configure_logging
 from apiforge.kit.metrics import mark_process_dead
@@ -227,6 +228,8 @@ __all__ = [
     "Identity",
     "IdentityStore",
     "IdentityStoreFactory",
+    "Inbox",
+    "InboxMessageMixin",
     "InvalidCursorError",
     "InvalidTokenError",
     "IssuedAccessToken",
