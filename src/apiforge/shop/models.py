@@ -6,6 +6,8 @@ from apiforge.shop.api_keys.models import ApiKey
 from apiforge.shop.catalog.models import Category, Product
 from apiforge.shop.orders.models import Order, OrderLine
 from apiforge.shop.organizations.models import Membership, Organization
+from apiforge.shop.payments.models import PaymentInboxMessage
+from apiforge.shop.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 metadata = Base.metadata
 
@@ -25,8 +27,11 @@ __all__ = [
     "Order",
     "OrderLine",
     "Organization",
+    "PaymentInboxMessage",
     "Product",
     "RefreshToken",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "metadata",
 ]

@@ -103,7 +103,9 @@ async def add_endpoint(
         return endpoint.id, secret
 
 
-def event(event_id: str = "evt_1", type_: str = "order.paid", tenant: int = 1) -> WebhookEvent:
+def event(
+    event_id: str = "evt_1", type_: str = "order.paid", tenant: int | None = 1
+) -> WebhookEvent:
     occurred = datetime(2026, 1, 1, tzinfo=UTC)
     return WebhookEvent(event_id, type_, tenant, {"order_id": 7, "total": "12.50"}, occurred)
 
@@ -320,3 +322,13 @@ async def test_deliver_due_sends_what_is_due(
     outcomes = await sender.deliver_due()
     assert outcomes == dict.fromkeys(ids, Outcome.SENT)
     assert await sender.deliver_due() == {}
+
+
+async def test_an_event_of_no_tenant_goes_to_every_subscribed_endpoint(
+    database: Database, clock: Clock, receiver: Receiver
+) -> None:
+    await add_endpoint(database, receiver.url, types="stock.low")
+    await add_endpoint(database, receiver.url, owner=2, types="stock.low order.paid")
+    await add_endpoint(database, receiver.url, owner=2, types="order.paid")
+    ids = await accept(database, clock, event("evt_s", "stock.low", tenant=None))
+    assert len(ids) == 2

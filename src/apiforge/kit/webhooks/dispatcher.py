@@ -26,12 +26,13 @@ Clock = Callable[[], datetime]
 @dataclass(frozen=True, slots=True)
 class WebhookEvent:
     """An event as webhooks carry it: `id` unique per event (the outbox row's), `type`
-    (`order.paid`), the owning `tenant_id`, and `data`, the public payload: it goes to the
-    receiver as is, so it must hold no secret."""
+    (`order.paid`), the owning `tenant_id` (None: an event of no tenant, such as a catalog
+    change, offered to every tenant's endpoints subscribed to it), and `data`, the public
+    payload: it goes to the receiver as is, so it must hold no secret."""
 
     id: str
     type: str
-    tenant_id: int
+    tenant_id: int | None
     data: Mapping[str, Any]
     occurred_at: datetime = field(default_factory=utcnow)
 
@@ -68,11 +69,9 @@ class WebhookDispatcher:
         """Add the event's deliveries (flushed, not committed) and return their ids; those
         already added for this event are left as they are."""
         endpoints = self.endpoints
+        mine = () if event.tenant_id is None else (self._tenant == event.tenant_id,)
         query = cross_tenant(
-            select(endpoints).where(
-                self._tenant == event.tenant_id,
-                endpoints.status == EndpointStatus.ACTIVE.value,
-            ),
+            select(endpoints).where(*mine, endpoints.status == EndpointStatus.ACTIVE.value),
             reason="the relay dispatches an event to its own tenant's endpoints, outside requests",
         )
         subscribed = [e for e in (await session.scalars(query)).all() if e.subscribed(event.type)]

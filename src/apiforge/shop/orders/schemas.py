@@ -16,7 +16,7 @@ from apiforge.kit import MoneyMinor, RowId
 MAX_ITEMS = 50
 MAX_QUANTITY = 1000
 
-OrderStatus = Literal["placed", "cancelled"]
+OrderStatus = Literal["placed", "cancelled", "paid"]
 
 
 class OrderItemCreate(BaseModel):
