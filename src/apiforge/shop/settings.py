@@ -33,7 +33,7 @@ class DashboardSettings(BaseModel):
 
 class PaymentSettings(BaseModel):
     """The payment provider's webhooks (`POST /api/webhooks/payments`). `webhook_secret`: the
-    provider's Standard Webhooks secret (`whsec_...`); unset, the route answers 503.
+    provider's Standard Webhooks secret (`whsec_...`); unset, the route answers 404.
     `webhook_previous_secret`: the one it replaces, accepted too while the provider rotates.
     `tolerance_seconds`: how far the signed timestamp may be from our clock, either way."""
 

@@ -332,3 +332,18 @@ async def test_an_event_of_no_tenant_goes_to_every_subscribed_endpoint(
     await add_endpoint(database, receiver.url, owner=2, types="order.paid")
     ids = await accept(database, clock, event("evt_s", "stock.low", tenant=None))
     assert len(ids) == 2
+
+
+def test_members_naming_a_secret_never_reach_a_payload() -> None:
+    data = {
+        "order_id": 7,
+        "customer": {"email": "a@example.com", "password": "hunter2", "api_key": "afk_x"},
+        "lines": [{"sku": "A", "access_token": "t0k"}],
+        "client_secret": "s3cr3t",
+    }
+    body = json.loads(WebhookEvent("evt_s", "order.paid", 1, data).body())
+    assert body["data"] == {
+        "order_id": 7,
+        "customer": {"email": "a@example.com"},
+        "lines": [{"sku": "A"}],
+    }

@@ -16,7 +16,7 @@ from apiforge.kit.http_client.errors import (
     UpstreamTimeoutError,
 )
 from apiforge.kit.http_client.retries import IDEMPOTENT_METHODS, backoff, may_retry, retry_after
-from apiforge.kit.http_client.upstream import Upstream, UpstreamStats
+from apiforge.kit.http_client.upstream import Upstream, UpstreamStats, live_upstreams
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -31,6 +31,7 @@ __all__ = [
     "add_request_id",
     "backoff",
     "build_http_client",
+    "live_upstreams",
     "may_retry",
     "retry_after",
 ]

@@ -11,6 +11,7 @@ never followed (the caller decides where to go), and a body is read up to `max_b
 import asyncio
 import logging
 import random
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,14 @@ from apiforge.kit.settings.outbound import HttpClientSettings
 logger = logging.getLogger("apiforge.http_client")
 # Headers that describe the bytes on the wire, no longer true of the body read and decoded here.
 _WIRE_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
+# Every open Upstream of the process, for the metrics sampler (kit.metrics.upstream); weak, so
+# an upstream's lifetime stays its owner's business.
+_LIVE: "weakref.WeakSet[Upstream]" = weakref.WeakSet()
+
+
+def live_upstreams() -> list["Upstream"]:
+    """The process's open upstreams (closed ones are dropped)."""
+    return [upstream for upstream in list(_LIVE) if not upstream.client.is_closed]
 
 
 @dataclass
@@ -95,6 +104,7 @@ class Upstream:
             ),
         )
         self._slots = asyncio.Semaphore(policy.max_concurrency)
+        _LIVE.add(self)
         self._rng = rng or random.Random()  # noqa: S311  # jitter, not cryptography
 
     @property

@@ -7,6 +7,7 @@ time: a delivery is unique per (endpoint, event id).
 """
 
 import json
+import logging
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,9 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from apiforge.kit.db.base import utcnow
 from apiforge.kit.db.tenants import cross_tenant, tenant_column
+from apiforge.kit.redaction import _sensitive_key
 from apiforge.kit.webhooks.models import EndpointStatus, WebhookDeliveryMixin, WebhookEndpointMixin
 
 Clock = Callable[[], datetime]
+logger = logging.getLogger("apiforge.webhooks")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,9 +40,27 @@ class WebhookEvent:
     occurred_at: datetime = field(default_factory=utcnow)
 
     def body(self) -> str:
-        """The JSON every receiver gets (Standard Webhooks' recommended envelope)."""
-        envelope = {"type": self.type, "timestamp": self.occurred_at.isoformat(), "data": self.data}
+        """The JSON every receiver gets (Standard Webhooks' recommended envelope). Members
+        under a key that names a secret (password, token, secret, api key...) are left out,
+        with a warning naming the key: a payload leaves the service, so it is no place for
+        one even by mistake."""
+        data = _public(self.data, self.type)
+        envelope = {"type": self.type, "timestamp": self.occurred_at.isoformat(), "data": data}
         return json.dumps(envelope, separators=(",", ":"), sort_keys=True, default=str)
+
+
+def _public(value: Any, event_type: str) -> Any:
+    if isinstance(value, Mapping):
+        kept = {}
+        for key, item in value.items():
+            if _sensitive_key(str(key)):
+                logger.warning("webhook %s: left out member %r (names a secret)", event_type, key)
+                continue
+            kept[key] = _public(item, event_type)
+        return kept
+    if isinstance(value, list | tuple):
+        return [_public(item, event_type) for item in value]
+    return value
 
 
 def new_message_id() -> str:

@@ -1,7 +1,7 @@
 """Payment webhook errors, each with a stable code (signature and timestamp failures are the
 kit's `webhooks.*` 400s)."""
 
-from apiforge.kit import ConflictError, ServiceUnavailableError
+from apiforge.kit import ConflictError, NotFoundError
 
 
 class PaymentEventReplayedError(ConflictError):
@@ -13,7 +13,8 @@ class PaymentEventReplayedError(ConflictError):
         super().__init__(f"Payment event {event_id} was already processed; nothing was changed.")
 
 
-class PaymentWebhooksDisabledError(ServiceUnavailableError):
-    """No provider secret is configured, so no payment event can be verified."""
+class PaymentWebhooksDisabledError(NotFoundError):
+    """No provider secret is configured: the route is off, and answers as if absent (nothing
+    could be verified, and a 5xx would page someone for a feature nobody turned on)."""
 
     code = "payments.webhooks_not_configured"
