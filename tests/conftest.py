@@ -8,14 +8,16 @@ from dataclasses import dataclass
 
 import pytest
 from fastapi import FastAPI
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apiforge.kit import EventsSettings, LoopLagSettings, app_state
 from apiforge.kit.testing import AppFactory
 from apiforge.shop.app import create_shop_app
 from apiforge.shop.catalog.service import CATALOG_TAG
-from apiforge.shop.settings import ShopSettings
+from apiforge.shop.settings import PaymentSettings, ShopSettings
 from tests.factories import UserWithPassword, auth_headers, create_organization, create_user
+from tests.shop.payments.signing import PROVIDER_SECRET
 
 # Loaded here rather than with `-p` so that coverage, which starts before conftests load,
 # also measures the kit modules the plugin imports.
@@ -37,6 +39,7 @@ def settings(database_url: str) -> ShopSettings:
         database_url,
         loop_lag=LoopLagSettings(enabled=False),
         events=EventsSettings(embedded_relay=False),
+        payments=PaymentSettings(webhook_secret=SecretStr(PROVIDER_SECRET)),
     )
 
 

@@ -62,6 +62,14 @@ from apiforge.kit.errors import (
     UnauthenticatedError,
     ValidationFailedError,
 )
+from apiforge.kit.http_client import (
+    Upstream,
+    UpstreamCircuitOpenError,
+    UpstreamConnectionError,
+    UpstreamError,
+    UpstreamStats,
+    UpstreamTimeoutError,
+)
 from apiforge.kit.idempotency import (
     IdempotencyContext,
     IdempotencyInProgressError,
@@ -162,6 +170,7 @@ from apiforge.kit.settings import (
     EventsSettings,
     ExternalIssuerSettings,
     HealthSettings,
+    HttpClientSettings,
     IdempotencySettings,
     JobsSettings,
     LoopLagSettings,
@@ -172,6 +181,7 @@ from apiforge.kit.settings import (
     ServerSettings,
     Settings,
     TracingSettings,
+    WebhookSettings,
 )
 from apiforge.kit.startup import MissingExtraError, StartupError
 from apiforge.kit.state import (
@@ -191,13 +201,23 @@ from apiforge.kit.tenancy import (
     tenancy_dependency,
 )
 from apiforge.kit.tracing import trace_http_client, tracer_provider
+from apiforge.kit.webhooks import DeliveryStatus as WebhookDeliveryStatus
+from apiforge.kit.webhooks import EndpointStatus as WebhookEndpointStatus
+from apiforge.kit.webhooks import Outcome as WebhookOutcome
 from apiforge.kit.webhooks import (
+    WebhookDeliveryMixin,
+    WebhookDispatcher,
+    WebhookEndpointMixin,
+    WebhookEvent,
     WebhookHeadersMissingError,
+    WebhookSender,
     WebhookSignatureError,
+    WebhookTargetError,
     WebhookTimestampError,
     WebhookVerificationError,
 )
 from apiforge.kit.webhooks import generate_secret as generate_webhook_secret
+from apiforge.kit.webhooks import resolve_target as resolve_webhook_target
 from apiforge.kit.webhooks import sign as sign_webhook
 from apiforge.kit.webhooks import signature_headers as webhook_signature_headers
 from apiforge.kit.webhooks import verify as verify_webhook
@@ -237,6 +257,7 @@ __all__ = [
     "Finding",
     "FrontCache",
     "HealthSettings",
+    "HttpClientSettings",
     "IdPk",
     "IdempotencyContext",
     "IdempotencyInProgressError",
@@ -336,11 +357,27 @@ __all__ = [
     "UnauthenticatedError",
     "UnknownJobError",
     "UnscopedTenantQueryError",
+    "Upstream",
+    "UpstreamCircuitOpenError",
+    "UpstreamConnectionError",
+    "UpstreamError",
+    "UpstreamStats",
+    "UpstreamTimeoutError",
     "Usage",
     "UserPrincipal",
     "ValidationFailedError",
+    "WebhookDeliveryMixin",
+    "WebhookDeliveryStatus",
+    "WebhookDispatcher",
+    "WebhookEndpointMixin",
+    "WebhookEndpointStatus",
+    "WebhookEvent",
     "WebhookHeadersMissingError",
+    "WebhookOutcome",
+    "WebhookSender",
+    "WebhookSettings",
     "WebhookSignatureError",
+    "WebhookTargetError",
     "WebhookTimestampError",
     "WebhookVerificationError",
     "WorkerError",
@@ -378,6 +415,7 @@ __all__ = [
     "relay_for",
     "require_roles",
     "require_scopes",
+    "resolve_webhook_target",
     "row_level_security_sql",
     "run_alembic_env",
     "run_scheduler",

@@ -21,8 +21,10 @@ from apiforge.shop.models import DeadJobRecord, IdempotencyKey
 from apiforge.shop.orders.jobs import ORDER_JOBS
 from apiforge.shop.orders.router import router as orders_router
 from apiforge.shop.organizations.router import router as organizations_router
+from apiforge.shop.payments.router import router as payments_router
 from apiforge.shop.ratelimits import SHOP_RATE_LIMITS
 from apiforge.shop.settings import ShopSettings
+from apiforge.shop.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """A reference shop built on apiforge.kit: accounts with revocable JWT access
 tokens and rotating refresh tokens, organizations (B2B tenants) with hierarchical roles and API
@@ -43,6 +45,8 @@ def create_shop_app(settings: ShopSettings | None = None) -> FastAPI:
             catalog_router,
             orders_router,
             dashboard_router,
+            webhooks_router,
+            payments_router,
         ],
         title="apiforge shop",
         version=__version__,

@@ -7,6 +7,8 @@ from apiforge.shop.catalog.models import Category, Product
 from apiforge.shop.events.models import InboxMessage, OutboxEvent
 from apiforge.shop.orders.models import Order, OrderLine, OrderMail
 from apiforge.shop.organizations.models import Membership, Organization
+from apiforge.shop.payments.models import PaymentInboxMessage
+from apiforge.shop.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 metadata = Base.metadata
 
@@ -36,8 +38,11 @@ __all__ = [
     "OrderMail",
     "Organization",
     "OutboxEvent",
+    "PaymentInboxMessage",
     "Product",
     "RefreshToken",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "metadata",
 ]

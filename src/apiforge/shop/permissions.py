@@ -31,6 +31,8 @@ ORGANIZATION: dict[str, TenantRule] = {
     "orders:place": TenantRule(OrgRole.BUYER, scope=Scope.ORDERS_WRITE),
     "orders:cancel": TenantRule(OrgRole.BUYER, scope=Scope.ORDERS_WRITE),
     "api_keys:manage": TenantRule(OrgRole.ADMIN),
+    # Endpoints receive the organization's events and hold a signing secret: managers only.
+    "webhooks:manage": TenantRule(OrgRole.ADMIN),
 }
 
 # The least organization role whose holder may grant each scope to a key: a key never does

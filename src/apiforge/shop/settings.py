@@ -34,9 +34,25 @@ class DashboardSettings(BaseModel):
     top_categories_ttl_seconds: float = Field(default=30.0, gt=0, le=3600)
 
 
+class PaymentSettings(BaseModel):
+    """The payment provider's webhooks (`POST /api/webhooks/payments`). `webhook_secret`: the
+    provider's Standard Webhooks secret (`whsec_...`); unset, the route answers 404.
+    `webhook_previous_secret`: the one it replaces, accepted too while the provider rotates.
+    `tolerance_seconds`: how far the signed timestamp may be from our clock, either way."""
+
+    webhook_secret: SecretStr | None = None
+    webhook_previous_secret: SecretStr | None = None
+    tolerance_seconds: int = Field(default=300, ge=10, le=3600)
+
+    def secrets(self) -> list[str]:
+        found = (self.webhook_secret, self.webhook_previous_secret)
+        return [secret.get_secret_value() for secret in found if secret is not None]
+
+
 class ShopSettings(Settings):
     """`APIFORGE_DEMO_PASSWORD` (the seeded demo users' password), `APIFORGE_CATALOG__*`,
-    `APIFORGE_DASHBOARD__*`, `APIFORGE_STOCK_FEED__*`, and the kit's settings."""
+    `APIFORGE_DASHBOARD__*`, `APIFORGE_STOCK_FEED__*`, `APIFORGE_PAYMENTS__*`, and the kit's
+    settings."""
 
     demo_password: SecretStr = SecretStr("apiforge-demo")
     auth: AuthSettings = AuthSettings(token_url="/api/auth/token")  # noqa: S106  # a URL, not a secret
@@ -44,6 +60,7 @@ class ShopSettings(Settings):
     dashboard: DashboardSettings = DashboardSettings()
     # The warehouse stock feed (`apiforge consume stock`, on `events.amqp_url`).
     stock_feed: ConsumerSettings = ConsumerSettings(queue="warehouse.stock")
+    payments: PaymentSettings = PaymentSettings()
 
 
 def shop_settings(app: object) -> ShopSettings:

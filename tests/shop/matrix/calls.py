@@ -13,6 +13,7 @@ import httpx
 from tests.factories import DEFAULT_PASSWORD
 from tests.shop.matrix import policy as p
 from tests.shop.matrix.world import Caller, Fresh, World
+from tests.shop.payments.signing import event_body, signed
 
 NEW_PASSWORD = "another horse battery"
 
@@ -89,6 +90,12 @@ def _import(w: World) -> Call:
     return Call(content=content, headers={"Content-Type": "application/json"})
 
 
+def _payment(w: World) -> Call:
+    """A failed payment of A's order, signed by the provider: a new event id each time."""
+    body = event_body("failed", w.order_of_a, reason="card_declined")
+    return Call(content=body, headers=signed(body, "msg_" + w.unique("pay").replace(" ", "_")))
+
+
 def _org(w: World, **ids: int | Fresh) -> dict[str, int | Fresh]:
     return {"org_id": w.org_a, **ids}
 
@@ -136,6 +143,23 @@ CALLS: dict[str, Builder] = {
     "DELETE /api/organizations/{org_id}/api-keys/{key_id}": lambda w, c: Call(
         path=_org(w, key_id=Fresh.KEY_OF_A)
     ),
+    "POST /api/organizations/{org_id}/webhooks": lambda w, c: Call(
+        path=_org(w), json={"url": "https://93.184.216.34/in", "event_types": ["order.placed"]}
+    ),
+    "GET /api/organizations/{org_id}/webhooks": lambda w, c: Call(path=_org(w)),
+    "GET /api/organizations/{org_id}/webhooks/{endpoint_id}": lambda w, c: Call(
+        path=_org(w, endpoint_id=Fresh.WEBHOOK_OF_A)
+    ),
+    "PATCH /api/organizations/{org_id}/webhooks/{endpoint_id}": lambda w, c: Call(
+        path=_org(w, endpoint_id=Fresh.WEBHOOK_OF_A), json={"enabled": False}
+    ),
+    "DELETE /api/organizations/{org_id}/webhooks/{endpoint_id}": lambda w, c: Call(
+        path=_org(w, endpoint_id=Fresh.WEBHOOK_OF_A)
+    ),
+    "GET /api/organizations/{org_id}/webhooks/{endpoint_id}/deliveries": lambda w, c: Call(
+        path=_org(w, endpoint_id=Fresh.WEBHOOK_OF_A)
+    ),
+    "POST /api/webhooks/payments": lambda w, c: _payment(w),
     "GET /api/organizations/{org_id}/orders": lambda w, c: Call(path=_org(w)),
     "POST /api/organizations/{org_id}/orders": lambda w, c: Call(path=_org(w), json=_order(w)),
     "GET /api/categories": lambda w, c: Call(),

@@ -54,6 +54,7 @@ class Fresh(Enum):
     REFRESH_TOKEN = "a refresh token of the login user"
     CATEGORY = "an empty category"
     PRODUCT = "a product nobody ordered"
+    WEBHOOK_OF_A = "a webhook endpoint of A"
 
 
 @dataclass
@@ -142,6 +143,10 @@ class World:
             return await self.place("/api/orders")
         if kind is Fresh.REFRESH_TOKEN:
             return str((await self.login())["refresh_token"])
+        if kind is Fresh.WEBHOOK_OF_A:
+            body = {"url": "https://93.184.216.34/hook", "event_types": ["order.paid"]}
+            path = f"/api/organizations/{self.org_a}/webhooks"
+            return int((await self.ok("POST", path, p.OWNER_A, json=body))["id"])
         category = await create_category(self.session, name=self.unique("category"))
         made = category.id
         if kind is Fresh.PRODUCT:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import orjson
 
 from apiforge.kit.cache.base import SnapshotCache
-from apiforge.kit.cache.breaker import CircuitBreaker
+from apiforge.kit.cache.breaker import cache_breaker
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -94,7 +94,7 @@ class RedisCache(SnapshotCache[RedisRead]):
         self.channel = channel
         self.origin = uuid.uuid4().hex  # lets a process ignore its own invalidation messages
         self.timeout = timeout
-        self.breaker = CircuitBreaker(name, self._ping, failures=failures, cooldown=cooldown)
+        self.breaker = cache_breaker(name, self._ping, failures=failures, cooldown=cooldown)
         self._failures = redis_failures()
         self._set_script = redis.register_script(_SET_WITH_CURRENT_VERSIONS)
 

@@ -50,6 +50,8 @@ class AppMetrics:
     after_commit_failures: Counter
     dependency_up: Gauge
     ratelimit_decisions: Counter
+    upstream_events: Counter
+    upstream_circuit_open: Gauge
     loop_lag: Histogram
     build_info: Gauge
 
@@ -99,6 +101,20 @@ def build_metrics(*, version: str, namespace: str = "apiforge") -> AppMetrics:
             "Time to check a connection out of the DB pool (opening one included).",
             registry=own,
             buckets=POOL_WAIT_BUCKETS,
+        ),
+        upstream_events=Counter(
+            f"{namespace}_upstream_events_total",
+            "Outbound calls by upstream and event: calls, attempts, retries, failures (transport,"
+            " 5xx, budget), rejected (circuit open), timeouts, truncated bodies.",
+            ["upstream", "event"],
+            registry=own,
+        ),
+        upstream_circuit_open=Gauge(
+            f"{namespace}_upstream_circuit_open",
+            "1 while the upstream's circuit breaker is open or probing (sampled).",
+            ["upstream"],
+            registry=own,
+            multiprocess_mode="livemax",
         ),
         cache_hits=cache_counter(f"{namespace}_cache_hits_total", "Cache hits, by cache layer."),
         cache_misses=cache_counter(

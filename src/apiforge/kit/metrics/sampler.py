@@ -18,11 +18,13 @@ from contextlib import asynccontextmanager
 from apiforge.kit.asgi import Scope
 from apiforge.kit.background import background_task
 from apiforge.kit.cache import CacheStats
+from apiforge.kit.http_client import live_upstreams
 from apiforge.kit.metrics.cache import CacheCounters, cache_layers
 from apiforge.kit.metrics.http import HttpMetrics
 from apiforge.kit.metrics.multiprocess import sweep_dead_processes
 from apiforge.kit.metrics.pool import sample_pool, time_pool_waits
 from apiforge.kit.metrics.registry import AppMetrics
+from apiforge.kit.metrics.upstream import UpstreamCounters
 from apiforge.kit.state import AppState
 
 SAMPLE_SECONDS = 1.0
@@ -54,6 +56,7 @@ class MetricsSampler:
         self._multiproc_dir = multiproc_dir if metrics.multiprocess else None
         self._interval = SAMPLE_SECONDS if interval is None else interval
         self._cache_counters = CacheCounters(metrics)
+        self._upstream_counters = UpstreamCounters(metrics)
         self._state: AppState | None = None
         self._after_commit_failures = 0  # already exported, of this state's database
         # Already exported, of the app's limiter (which outlives a restarted lifespan).
@@ -75,6 +78,7 @@ class MetricsSampler:
             if state.rate_limiter is not None:
                 self._export_decisions(state.rate_limiter.decisions)
         self._cache_counters.export(layers)
+        self._upstream_counters.export(live_upstreams())
 
     def _export_decisions(self, decisions: Counter[tuple[str, str]]) -> None:
         """The limiter counts in a plain Counter (the cheapest thing per request); the

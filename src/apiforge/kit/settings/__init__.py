@@ -1,6 +1,6 @@
 """Typed settings read from the environment (`APIFORGE_*`, or a service's own prefix) and
-`.env`: the only package that reads the environment (its sections are in `sections.py` and
-`auth.py`). Each component receives its own section;
+`.env`: the only package that reads the environment (its sections are in `sections.py`,
+`auth.py` and `outbound.py`). Each component receives its own section;
 nothing builds a module-level `Settings()`. Not for: a service's own tunables (subclass
 `Settings` with sections of your own)."""
 
@@ -23,6 +23,7 @@ from apiforge.kit.settings.auth import (
 )
 from apiforge.kit.settings.events import ConsumerSettings, EventsSettings
 from apiforge.kit.settings.jobs import JobsSettings, MailSettings
+from apiforge.kit.settings.outbound import HttpClientSettings, WebhookSettings
 from apiforge.kit.settings.sections import (
     CacheSettings,
     CorsSettings,
@@ -156,6 +157,8 @@ class Settings(BaseSettings):
     events: EventsSettings = EventsSettings()
     jobs: JobsSettings = JobsSettings()
     mail: MailSettings = MailSettings()
+    http_client: HttpClientSettings = HttpClientSettings()
+    webhooks: WebhookSettings = WebhookSettings()
 
     # Argon2 parameters of the test environment, unless the test sets its own.
     _TEST_ARGON2: ClassVar[dict[str, int]] = {
@@ -364,6 +367,7 @@ __all__ = [
     "ExternalAlgorithm",
     "ExternalIssuerSettings",
     "HealthSettings",
+    "HttpClientSettings",
     "IdempotencySettings",
     "JobsSettings",
     "LoopLagSettings",
@@ -374,6 +378,7 @@ __all__ = [
     "ServerSettings",
     "Settings",
     "TracingSettings",
+    "WebhookSettings",
     "check_database_url",
     "is_sqlite_url",
 ]

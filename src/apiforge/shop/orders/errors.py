@@ -34,6 +34,34 @@ class InsufficientStockError(ConflictError):
         )
 
 
+class AlreadyPaidError(ConflictError):
+    """A paid order is not cancelled: the money has moved (a refund is a separate matter)."""
+
+    code = "orders.already_paid"
+
+    def __init__(self, order_id: int) -> None:
+        super().__init__(f"Order {order_id} is paid and can no longer be cancelled.")
+
+
+class NotPayableError(ConflictError):
+    """A payment for a cancelled order: the provider must refund it; the order stays
+    cancelled."""
+
+    code = "orders.not_payable"
+
+    def __init__(self, order_id: int) -> None:
+        super().__init__(f"Order {order_id} is cancelled and cannot be paid.")
+
+
+class PaymentAmountMismatchError(ConflictError):
+    """The amount paid is not the order's total."""
+
+    code = "orders.payment_amount_mismatch"
+
+    def __init__(self, order_id: int) -> None:
+        super().__init__(f"The amount paid does not match order {order_id}'s total.")
+
+
 class AlreadyCancelledError(ConflictError):
     code = "orders.already_cancelled"
 

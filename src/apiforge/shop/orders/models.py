@@ -22,7 +22,9 @@ class Order(Base):
     __table_args__ = (
         Index("ix_orders_user_id_id", "user_id", "id"),  # "my orders", newest first, keyset
         Index("ix_orders_organization_id_id", "organization_id", "id"),  # an org's orders
-        CheckConstraint("status IN ('placed', 'cancelled')", name="status_known"),
+        # `paid`: the payment provider confirmed it (POST /api/webhooks/payments); a paid
+        # order cannot be cancelled (refunds are not the shop's business yet).
+        CheckConstraint("status IN ('placed', 'cancelled', 'paid')", name="status_known"),
         CheckConstraint("user_id IS NOT NULL OR api_key_id IS NOT NULL", name="placed_by_someone"),
         tenant_owned("organization_id"),
     )
@@ -40,6 +42,7 @@ class Order(Base):
     total_minor: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[CreatedAt]
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class OrderLine(Base):

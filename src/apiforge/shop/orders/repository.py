@@ -71,6 +71,14 @@ _MARK_CANCELLED = {
     )
     for personal in _SCOPES
 }
+_MARK_PAID = {
+    personal: scoped(
+        update(orders).where(_BY_ID).values(status="paid", paid_at=bindparam("at")),
+        orders,
+        personal=personal,
+    )
+    for personal in _SCOPES
+}
 _NEWEST = select(*_ORDER_COLUMNS).order_by(orders.c.id.desc()).limit(bindparam("limit"))
 _RESUME = orders.c.id < bindparam("before_id")
 # Keyed by (personal, resuming from a cursor's `before_id`).
@@ -144,6 +152,10 @@ class OrderRepository:
     async def mark_cancelled(self, order_id: int, at: datetime) -> AnyRow:
         params = {**self.params, "order_id": order_id, "at": at}
         return (await self.session.execute(_MARK_CANCELLED[self.personal], params)).one()
+
+    async def mark_paid(self, order_id: int, at: datetime) -> None:
+        params = {**self.params, "order_id": order_id, "at": at}
+        await self.session.execute(_MARK_PAID[self.personal], params)
 
     async def page(
         self, *, user_id: int | None, before_id: int | None, limit: int

@@ -17,7 +17,7 @@ from apiforge.shop.events.schemas import OrderData, OrderItemData
 MAX_ITEMS = 50
 MAX_QUANTITY = 1000
 
-OrderStatus = Literal["placed", "cancelled"]
+OrderStatus = Literal["placed", "cancelled", "paid"]
 
 
 class OrderItemCreate(BaseModel):

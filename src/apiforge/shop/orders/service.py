@@ -26,8 +26,11 @@ from apiforge.shop.events.schemas import ORDER, ORDER_CANCELLED, ORDER_PLACED
 from apiforge.shop.events.service import EventLog
 from apiforge.shop.orders.errors import (
     AlreadyCancelledError,
+    AlreadyPaidError,
     InsufficientStockError,
+    NotPayableError,
     OrderNotFoundError,
+    PaymentAmountMismatchError,
     ProductUnavailableError,
 )
 from apiforge.shop.orders.jobs import send_confirmation
@@ -39,6 +42,7 @@ from apiforge.shop.orders.schemas import (
     OrderLineRead,
     OrderRead,
     OrdersPageJSON,
+    OrderStatus,
     OrderSummary,
     RecentOrder,
     order_event_data,
@@ -142,6 +146,8 @@ class OrderService:
         orders = await self._bind(owner)
         if row.status == "cancelled":
             raise AlreadyCancelledError(order_id)
+        if row.status == "paid":
+            raise AlreadyPaidError(order_id)
         lines = await orders.lines_of([order_id])
         returned = {line.product_id: line.quantity for line in lines}
         # Lock the products in id order, as placing does, before updating them: an UPDATE
@@ -154,6 +160,35 @@ class OrderService:
         await self._record(ORDER_CANCELLED, read)
         self._confirm(order_id, "cancelled")
         return read
+
+    async def mark_paid(self, order_id: int, amount_minor: int) -> bool:
+        """The payment provider says `order_id` was paid `amount_minor`: the order becomes
+        `paid` (True), or already was (False: a second confirmation changes nothing). Any
+        order, whoever placed it: the provider's signature is the authority, not a principal.
+        A cancelled order or a wrong amount is a 409."""
+        row = await OrderRepository(self.session).find(order_id, lock=True)
+        if row is None:
+            raise OrderNotFoundError(order_id)
+        if row.status == "cancelled":
+            raise NotPayableError(order_id)
+        if row.total_minor != amount_minor:
+            raise PaymentAmountMismatchError(order_id)
+        if row.status == "paid":
+            return False
+        owner = OrderOwner(TenantScope(row.organization_id), user_id=row.user_id)
+        await (await self._bind(owner)).mark_paid(order_id, utcnow())
+        # TODO(issue 11): record order.paid in the outbox here once kit.outbox and the shop's
+        # events are on main (the events branch's OrderService._record(ORDER_PAID, ...)); the
+        # relay then hands it to the webhook dispatcher and queues the confirmation mail.
+        return True
+
+    async def status_of(self, order_id: int) -> OrderStatus:
+        """The order's status, whoever placed it (for a signed provider event); 404 if none."""
+        row = await OrderRepository(self.session).find(order_id)
+        if row is None:
+            raise OrderNotFoundError(order_id)
+        status: OrderStatus = row.status
+        return status
 
     async def list_page(
         self, owner: OrderOwner, *, cursor: str | None, limit: int

@@ -1,7 +1,7 @@
 """jobs: the kit's dead-letter table (DeadJobMixin) and the orders' sent confirmation mails
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-07
 """
 
@@ -14,7 +14,7 @@ from apiforge.kit import UTCDateTime
 
 revision: str = "0006"
 # The lead relinks the chain at merge time (0004 outbox/inbox, 0005 webhooks come before).
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

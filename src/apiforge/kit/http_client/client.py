@@ -1,6 +1,6 @@
 """Outbound HTTP: an httpx.AsyncClient that always has timeouts and passes the current request
 ID on as `X-Request-ID`, so a call to another service is traced to the request that made it.
-Not for: retries or circuit breaking (the caller knows what is safe to repeat)."""
+Not for: retries or circuit breaking (kit.http_client.upstream adds them per upstream)."""
 
 from functools import cache
 from ssl import SSLContext
