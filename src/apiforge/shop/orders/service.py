@@ -22,7 +22,7 @@ from apiforge.kit import (
 )
 from apiforge.shop.catalog.schemas import DEFAULT_LOW_STOCK_THRESHOLD, CategorySales, StockLine
 from apiforge.shop.catalog.service import CatalogService
-from apiforge.shop.events.schemas import ORDER, ORDER_CANCELLED, ORDER_PLACED
+from apiforge.shop.events.schemas import ORDER, ORDER_CANCELLED, ORDER_PAID, ORDER_PLACED
 from apiforge.shop.events.service import EventLog
 from apiforge.shop.orders.errors import (
     AlreadyCancelledError,
@@ -176,10 +176,13 @@ class OrderService:
         if row.status == "paid":
             return False
         owner = OrderOwner(TenantScope(row.organization_id), user_id=row.user_id)
-        await (await self._bind(owner)).mark_paid(order_id, utcnow())
-        # TODO(issue 11): record order.paid in the outbox here once kit.outbox and the shop's
-        # events are on main (the events branch's OrderService._record(ORDER_PAID, ...)); the
-        # relay then hands it to the webhook dispatcher and queues the confirmation mail.
+        orders = await self._bind(owner)
+        await orders.mark_paid(order_id, utcnow())
+        paid = await OrderRepository(self.session).find(order_id)
+        assert paid is not None  # locked above, in this transaction
+        lines = await orders.lines_of([order_id])
+        await self._record(ORDER_PAID, _order_read(paid, [_line_read(line) for line in lines]))
+        self._confirm(order_id, "paid")
         return True
 
     async def status_of(self, order_id: int) -> OrderStatus:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from pydantic import ValidationError
 
-from apiforge.kit import ValidationFailedError, WriteSession, verify_webhook
+from apiforge.kit import Jobs, ValidationFailedError, WriteSession, verify_webhook
 from apiforge.shop.payments.errors import PaymentWebhooksDisabledError
 from apiforge.shop.payments.schemas import PaymentEvent
 from apiforge.shop.payments.service import PaymentService
@@ -35,8 +35,8 @@ async def verified_payment_event(request: Request) -> tuple[str, PaymentEvent]:
     return event_id, event
 
 
-async def payment_service(session: WriteSession) -> PaymentService:
-    return PaymentService(session)
+async def payment_service(session: WriteSession, jobs: Jobs) -> PaymentService:
+    return PaymentService(session, jobs)
 
 
 VerifiedPaymentEvent = Annotated[tuple[str, PaymentEvent], Depends(verified_payment_event)]

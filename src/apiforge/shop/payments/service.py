@@ -5,7 +5,7 @@ Orders are reached through `OrderService`. Flushes, never commits."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit import Inbox, ValidationFailedError
+from apiforge.kit import Inbox, JobQueue, ValidationFailedError
 from apiforge.shop.orders.service import OrderService
 from apiforge.shop.payments.errors import PaymentEventReplayedError
 from apiforge.shop.payments.models import PaymentInboxMessage
@@ -16,9 +16,9 @@ _INBOX = Inbox(PaymentInboxMessage)
 
 
 class PaymentService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, jobs: JobQueue | None = None) -> None:
         self.session = session
-        self.orders = OrderService(session)
+        self.orders = OrderService(session, jobs)
 
     async def apply(self, event_id: str, event: PaymentEvent) -> PaymentReceipt:
         """`payment.succeeded` makes the order `paid`; `payment.failed` leaves it `placed`
