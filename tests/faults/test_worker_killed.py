@@ -28,6 +28,16 @@ MAX_FAILED_SHARE = 0.2
 ROUTE = frozenset({"method": "GET", "route": "/api/products/{product_id}", "status": "200"}.items())
 
 
+async def _both_workers_up(metrics_port: int) -> set[int]:
+    started = time.monotonic()
+    while True:
+        pids = _worker_pids(scrape(metrics_port))
+        if len(pids) == 2:
+            return pids
+        assert time.monotonic() - started < REPLACED_WITHIN, f"workers {pids}"
+        await asyncio.sleep(0.2)
+
+
 def _worker_pids(samples: Samples) -> set[int]:
     return {
         int(dict(labels)["pid"])
@@ -68,9 +78,8 @@ async def test_a_killed_worker_is_replaced_and_the_other_serves(
             async def read(client: object) -> httpx.Response:
                 return await FreshConnections(base_url).get(f"/api/products/{product_id}")
 
-            before = scrape(metrics_port)
-            workers = _worker_pids(before)
-            assert len(workers) == 2
+            # The server answers once one worker is up; the second may still be starting.
+            workers = await _both_workers_up(metrics_port)
             victim = min(workers)
             load = asyncio.create_task(
                 open_loop(

@@ -7,11 +7,13 @@ import time
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apiforge.shop.catalog.models import Category
+from apiforge.shop.events.models import OutboxEvent
 from apiforge.shop.orders.models import Order
 from apiforge.shop.payments.models import PaymentInboxMessage
 from tests.answers import assert_problem
@@ -61,6 +63,21 @@ async def test_a_signed_payment_makes_the_order_paid(
     }
     assert await status_of(session, order["id"]) == "paid"
     assert await claims(session) == 1
+
+
+async def test_a_payment_records_order_paid_once(
+    client: httpx.AsyncClient, session: AsyncSession, order: dict[str, Any]
+) -> None:
+    body = event_body("succeeded", order["id"], "25.00")
+    assert (await send(client, body, signed(body, "msg_event_1"))).status_code == 202
+    second = event_body("succeeded", order["id"], "25.00")
+    assert (await send(client, second, signed(second, "msg_event_2"))).status_code == 202
+    query = select(OutboxEvent.type, OutboxEvent.payload).where(
+        OutboxEvent.aggregate_id == str(order["id"])
+    )
+    rows = (await session.execute(query.order_by(OutboxEvent.id))).all()
+    assert [row.type for row in rows] == ["order.placed", "order.paid"]  # the no-op adds none
+    assert orjson.loads(rows[1].payload)["status"] == "paid"
 
 
 async def test_a_paid_order_cannot_be_cancelled(

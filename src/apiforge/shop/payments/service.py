@@ -40,6 +40,6 @@ class PaymentService:
                 )
             await self.orders.mark_paid(order_id, event.data.amount)
         status = await self.orders.status_of(order_id)
-        # TODO(issue 11): queue the order-confirmation ("paid") mail through kit.jobs once it
-        # is on main; until then the order's change is the whole of the work.
+        # The rest of the work (order.paid to the outbox, the "paid" mail queued after the
+        # commit) is done by OrderService.mark_paid in this transaction.
         return PaymentReceipt(event_id=event_id, order_id=order_id, order_status=status)
