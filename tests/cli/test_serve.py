@@ -184,17 +184,16 @@ def test_serve_options_and_settings_reach_uvicorn(
     assert not metrics_dir.exists()  # the temporary directory went with the server
 
 
-def test_a_service_that_fails_to_start_exits_with_one_line(
-    clean_env: dict[str, str], sqlite_url: str
-) -> None:
-    """The lifespan runs with `lifespan="on"`: a start-up hook that raises stops the server
-    (exit 3) instead of Uvicorn's "lifespan unsupported" and a 500 on every request."""
+def _serve_the_broken_app(
+    server: str, clean_env: dict[str, str], sqlite_url: str
+) -> subprocess.CompletedProcess[str]:
+    """`apiforge serve` on `server` with an app whose start-up hook raises, run to its exit."""
     env = clean_env | {"APIFORGE_ENVIRONMENT": "production", "APIFORGE_SECRET_KEY": PRODUCTION_KEY}
-    done = subprocess.run(  # noqa: S603  # our own interpreter and arguments
+    return subprocess.run(  # noqa: S603  # our own interpreter and arguments
         _apiforge(
             "serve",
             "--server",
-            "uvicorn",
+            server,
             "--port",
             str(free_port()),
             "--app",
@@ -206,6 +205,14 @@ def test_a_service_that_fails_to_start_exits_with_one_line(
         timeout=90,
         check=False,
     )
+
+
+def test_a_service_that_fails_to_start_exits_with_one_line(
+    clean_env: dict[str, str], sqlite_url: str
+) -> None:
+    """The lifespan runs with `lifespan="on"`: a start-up hook that raises stops the server
+    (exit 3) instead of Uvicorn's "lifespan unsupported" and a 500 on every request."""
+    done = _serve_the_broken_app("uvicorn", clean_env, sqlite_url)
     assert done.returncode == 3
     events = [json.loads(line)["event"] for line in done.stderr.splitlines()]
     # One line that says what is wrong (Uvicorn's traceback follows it), then the exit.
@@ -243,23 +250,7 @@ def test_serve_options_and_settings_reach_granian(
 def test_granian_exits_with_one_line_when_the_service_fails_to_start(
     clean_env: dict[str, str], sqlite_url: str
 ) -> None:
-    env = clean_env | {"APIFORGE_ENVIRONMENT": "production", "APIFORGE_SECRET_KEY": PRODUCTION_KEY}
-    done = subprocess.run(  # noqa: S603  # our own interpreter and arguments
-        _apiforge(
-            "serve",
-            "--server",
-            "granian",
-            "--port",
-            str(free_port()),
-            "--app",
-            "tests.cli.broken_app:create_app",
-        ),
-        env=env | {"APIFORGE_DATABASE_URL": sqlite_url, "PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
-    )
+    done = _serve_the_broken_app("granian", clean_env, sqlite_url)
     assert done.returncode == 3
     lines = [line for line in done.stderr.splitlines() if line.startswith("{")]
     events = [json.loads(line)["event"] for line in lines]
