@@ -7,7 +7,6 @@ from apiforge.shop.catalog.models import Category, Product
 from apiforge.shop.events.models import InboxMessage, OutboxEvent
 from apiforge.shop.orders.models import Order, OrderLine, OrderMail
 from apiforge.shop.organizations.models import Membership, Organization
-from apiforge.shop.payments.models import PaymentInboxMessage
 from apiforge.shop.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 metadata = Base.metadata
@@ -38,7 +37,6 @@ __all__ = [
     "OrderMail",
     "Organization",
     "OutboxEvent",
-    "PaymentInboxMessage",
     "Product",
     "RefreshToken",
     "User",

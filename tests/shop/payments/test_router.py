@@ -13,9 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apiforge.shop.catalog.models import Category
-from apiforge.shop.events.models import OutboxEvent
+from apiforge.shop.events.models import InboxMessage, OutboxEvent
 from apiforge.shop.orders.models import Order
-from apiforge.shop.payments.models import PaymentInboxMessage
 from tests.answers import assert_problem
 from tests.factories import create_product
 from tests.shop.orders.probes import place_ok
@@ -46,7 +45,13 @@ async def status_of(session: AsyncSession, order_id: int) -> str:
 
 async def claims(session: AsyncSession) -> int:
     return int(
-        (await session.execute(select(func.count()).select_from(PaymentInboxMessage))).scalar_one()
+        (
+            await session.execute(
+                select(func.count())
+                .select_from(InboxMessage)
+                .where(InboxMessage.source == "payments")
+            )
+        ).scalar_one()
     )
 
 

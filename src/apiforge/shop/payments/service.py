@@ -6,13 +6,13 @@ Orders are reached through `OrderService`. Flushes, never commits."""
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apiforge.kit import Inbox, JobQueue, ValidationFailedError
+from apiforge.shop.events.models import InboxMessage
 from apiforge.shop.orders.service import OrderService
 from apiforge.shop.payments.errors import PaymentEventReplayedError
-from apiforge.shop.payments.models import PaymentInboxMessage
 from apiforge.shop.payments.schemas import PaymentEvent, PaymentEventType, PaymentReceipt
 
 SOURCE = "payments"
-_INBOX = Inbox(PaymentInboxMessage)
+_INBOX = Inbox(InboxMessage)  # the shop's shared inbox, as the stock feed's
 
 
 class PaymentService:

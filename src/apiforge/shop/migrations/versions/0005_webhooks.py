@@ -1,5 +1,5 @@
-"""webhooks (the kit's endpoint and delivery tables), the payment provider's inbox, and the
-`paid` order status (with `paid_at`)
+"""webhooks (the kit's endpoint and delivery tables) and the `paid` order status (with
+`paid_at`); payment events are claimed in 0004's shared `inbox`
 
 Revision ID: 0005
 Revises: 0004
@@ -20,30 +20,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "payment_inbox",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
-        sa.Column("source", sa.String(length=100), nullable=False),
-        sa.Column("message_id", sa.String(length=255), nullable=False),
-        sa.Column(
-            "received_at",
-            UTCDateTime(),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_payment_inbox")),
-        sa.UniqueConstraint("source", "message_id", name=op.f("uq_payment_inbox_source")),
-    )
-    with op.batch_alter_table("payment_inbox", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_payment_inbox_received_at"), ["received_at"], unique=False
-        )
-
     op.create_table(
         "webhook_endpoints",
         sa.Column(
@@ -163,7 +139,3 @@ def downgrade() -> None:
         batch_op.drop_index("ix_webhook_endpoints_organization_id_id")
 
     op.drop_table("webhook_endpoints")
-    with op.batch_alter_table("payment_inbox", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_payment_inbox_received_at"))
-
-    op.drop_table("payment_inbox")
