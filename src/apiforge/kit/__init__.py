@@ -38,7 +38,7 @@ from apiforge.kit.cache.front import FrontCache, front_cache_entry
 from apiforge.kit.consumer import Delivery, MessageHandler, PoisonMessageError, QueueConsumer
 from apiforge.kit.db.base import Base, BigIntId, CreatedAt, IdPk, UTCDateTime, table_of, utcnow
 from apiforge.kit.db.database import Database, ReadOnlySessionError
-from apiforge.kit.db.driver import DriverQuery, is_postgres
+from apiforge.kit.db.driver import DriverQuery, is_postgres, money_text_sql, utc_text_sql
 from apiforge.kit.db.migrations import Migrations, run_alembic_env
 from apiforge.kit.db.session import ReadSession, WriteSession
 from apiforge.kit.db.tenants import (
@@ -401,6 +401,7 @@ __all__ = [
     "generate_webhook_secret",
     "is_postgres",
     "mark_process_dead",
+    "money_text_sql",
     "new_refresh_token",
     "parse_money",
     "prepare_metrics_dir",
@@ -430,6 +431,7 @@ __all__ = [
     "tenant_owned",
     "trace_http_client",
     "tracer_provider",
+    "utc_text_sql",
     "utcnow",
     "verify_webhook",
     "webhook_signature_headers",

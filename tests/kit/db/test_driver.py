@@ -5,12 +5,22 @@ that it still sees them."""
 
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta, timezone
 
+import orjson
 import pytest
 from fastapi import APIRouter
 from sqlalchemy import text
 
-from apiforge.kit import Database, DriverQuery, ReadSession, is_postgres
+from apiforge.kit import (
+    Database,
+    DriverQuery,
+    ReadSession,
+    format_minor,
+    is_postgres,
+    money_text_sql,
+    utc_text_sql,
+)
 from apiforge.kit.db.failures import TIMED_OUT, UNREACHABLE, classify
 from apiforge.kit.settings import DatabaseSettings
 from apiforge.kit.testing.queries import count_queries
@@ -97,3 +107,39 @@ async def test_a_bug_stays_a_bug(database: Database) -> None:
             await DriverQuery("SELECT * FROM never_created").value(session)
     assert classify(raised.value) is None  # a 500, logged: not "try again later"
     assert getattr(raised.value, "orig", None).sqlstate == "42P01"  # type: ignore[union-attr]  # asyncpg's error
+
+
+async def test_rows_are_every_row_through_either_path(database: Database) -> None:
+    series = DriverQuery("SELECT n, n * n FROM generate_series(1, $1::int) AS n ORDER BY n")
+    async with database.read_session() as session:
+        direct = [tuple(row) for row in await series.rows(session, 3)]
+        with count_queries(database.engine) as queries:
+            watched = [tuple(row) for row in await series.rows(session, 3)]
+        assert await series.rows(session, 0) == []
+    assert direct == watched == [(1, 1), (2, 4), (3, 9)]
+    assert queries.data_statements == [series.sql]
+
+
+@pytest.mark.parametrize("minor", [0, 5, 99, 100, 1250, 123_456_789])
+async def test_money_text_is_format_minor_s(database: Database, minor: int) -> None:
+    async with database.read_session() as session:
+        text_ = await DriverQuery(f"SELECT {money_text_sql('$1::bigint')}").value(session, minor)
+    assert text_ == format_minor(minor)
+
+
+@pytest.mark.parametrize(
+    "instant",
+    [
+        datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        datetime(2026, 1, 2, 3, 4, 5, 120, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, 59, 59, 999_999, tzinfo=timezone(timedelta(hours=5))),
+    ],
+)
+async def test_utc_text_is_orjson_s(database: Database, instant: datetime) -> None:
+    query = DriverQuery(f"SELECT {utc_text_sql('$1::timestamptz')}")
+    async with database.read_session() as session:
+        text_ = await query.value(session, instant)
+        assert await query.value(session, None) is None
+    # As the driver reads a timestamptz back: in UTC.
+    in_utc = instant.astimezone(UTC)
+    assert text_ == orjson.dumps(in_utc, option=orjson.OPT_UTC_Z).decode().strip('"')

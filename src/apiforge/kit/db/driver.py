@@ -52,6 +52,39 @@ class DriverQuery:
             raise await _as_sqlalchemy_error(connection, self.sql, params, exc) from exc
         return row
 
+    async def rows(self, session: AsyncSession, *params: object) -> Sequence[Sequence[Any]]:
+        """Every row (columns by position), e.g. of an `UPDATE ... RETURNING`; a statement
+        that writes runs inside the session's transaction like any other."""
+        connection = await session.connection()
+        watched = connection.sync_connection
+        if watched is not None and watched.dispatch.before_cursor_execute:
+            return (await connection.exec_driver_sql(self.sql, params)).all()
+        raw = await connection.get_raw_connection()
+        try:
+            rows: Sequence[Sequence[Any]] = await raw.driver_connection.fetch(self.sql, *params)  # type: ignore[union-attr]  # asyncpg's connection, on PostgreSQL
+        except Exception as exc:
+            raise await _as_sqlalchemy_error(connection, self.sql, params, exc) from exc
+        return rows
+
+
+def money_text_sql(minor: str) -> str:
+    """PostgreSQL SQL rendering the integer SQL expression `minor` (minor units, >= 0) as the
+    wire's decimal text, as `format_minor` does (1250 -> '12.50'), for JSON that PostgreSQL
+    builds (`json_build_object`). Negative amounts are not rendered correctly: use it on
+    columns that cannot hold them."""
+    return f"(({minor}) / 100)::text || '.' || lpad((({minor}) % 100)::text, 2, '0')"
+
+
+def utc_text_sql(timestamp: str) -> str:
+    """PostgreSQL SQL rendering the timestamptz SQL expression `timestamp` as the wire's text,
+    as pydantic and orjson (`OPT_UTC_Z`) write it: UTC with a `Z`, microseconds only when
+    there are any; NULL stays NULL (JSON null)."""
+    return (
+        f"to_char(({timestamp}) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
+        f"extract(microseconds FROM ({timestamp}))::bigint % 1000000 = 0 THEN '' ELSE "
+        f"to_char(({timestamp}) AT TIME ZONE 'UTC', '.US') END || 'Z'"
+    )
+
 
 async def _as_sqlalchemy_error(
     connection: AsyncConnection, sql: str, params: tuple[object, ...], exc: Exception

@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit import DriverQuery, is_postgres, table_of
+from apiforge.kit import DriverQuery, is_postgres, money_text_sql, table_of, utc_text_sql
 from apiforge.shop.catalog.errors import (
     CategoryExistsError,
     CategoryInUseError,
@@ -125,17 +125,10 @@ _DETAIL = (
 # The detail as the wire has it (money as "12.50", times in UTC with a Z), built by PostgreSQL
 # and run by the driver: on a cache miss this is the whole read, and SQLAlchemy's execution
 # plus pydantic's rendering cost more than the query (BENCHMARKS.md, "Uncached reads").
-_MONEY = "(({0}) / 100)::text || '.' || lpad((({0}) % 100)::text, 2, '0')"
-# pydantic's form: microseconds only when there are any.
-_UTC = (
-    "to_char(({0}) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
-    "extract(microseconds FROM ({0}))::bigint % 1000000 = 0 THEN '' ELSE "
-    "to_char(({0}) AT TIME ZONE 'UTC', '.US') END || 'Z'"
-)
 _PRODUCT_JSON = (
     "'id', p.id, 'name', p.name, 'description', p.description, "
-    f"'price', {_MONEY.format('p.price_minor')}, 'stock', p.stock, "
-    f"'category_id', p.category_id, 'created_at', {_UTC.format('p.created_at')}"
+    f"'price', {money_text_sql('p.price_minor')}, 'stock', p.stock, "
+    f"'category_id', p.category_id, 'created_at', {utc_text_sql('p.created_at')}"
 )
 _DETAIL_JSON = DriverQuery(
     f"SELECT json_build_object({_PRODUCT_JSON}, "  # noqa: S608  # constant fragments; the id is $1

@@ -1,7 +1,6 @@
 """Orders over HTTP: place, list mine, read, cancel; an organization's orders (list, place);
 and everyone's orders for platform admins."""
 
-import orjson
 from fastapi import APIRouter, Request, Response
 
 from apiforge.kit import (
@@ -25,6 +24,7 @@ from apiforge.shop.orders.dependencies import (
     organization_orders,
 )
 from apiforge.shop.orders.schemas import OrderCreate, OrderRead
+from apiforge.shop.orders.service import render_page
 from apiforge.shop.permissions import OrdersAuditor
 from apiforge.shop.ratelimits import AUTHENTICATED, WRITES
 from apiforge.shop.tenancy import OrgOrdersBuyer, OrgOrdersReader
@@ -32,10 +32,9 @@ from apiforge.shop.tenancy import OrgOrdersBuyer, OrgOrdersReader
 router = APIRouter(prefix="/api", tags=["orders"], dependencies=[rate_limit(*AUTHENTICATED)])
 
 
-def private_json(request: Request, payload: object) -> Response:
+def private_json(request: Request, body: bytes) -> Response:
     """Listings are rendered straight to JSON bytes (see schemas.py), with an ETag, and are
     never stored by clients: they belong to the caller."""
-    body = orjson.dumps(payload, option=orjson.OPT_UTC_Z)
     return RenderedJson.of(body).response(
         if_none_match=request.headers.get("if-none-match"), cache_control=private_no_store()
     )
@@ -70,8 +69,7 @@ async def list_my_orders(
     limit: Limit = 20,
     cursor: PageCursor = None,
 ) -> Response:
-    page = await orders.list_page(owner, cursor=cursor, limit=limit)
-    return private_json(request, page)
+    return private_json(request, await orders.page_json(owner, cursor=cursor, limit=limit))
 
 
 @router.get(
@@ -106,7 +104,7 @@ async def list_organization_orders(
     limit: Limit = 20,
     cursor: PageCursor = None,
 ) -> Response:
-    page = await orders.list_page(organization_orders(access), cursor=cursor, limit=limit)
+    page = await orders.page_json(organization_orders(access), cursor=cursor, limit=limit)
     return private_json(request, page)
 
 
@@ -140,4 +138,4 @@ async def list_all_orders(
     user_id: UserFilter = None,
 ) -> Response:
     page = await orders.list_all(user_id=user_id, cursor=cursor, limit=limit)
-    return private_json(request, page)
+    return private_json(request, render_page(page))
