@@ -143,3 +143,17 @@ async def test_utc_text_is_orjson_s(database: Database, instant: datetime) -> No
     # As the driver reads a timestamptz back: in UTC.
     in_utc = instant.astimezone(UTC)
     assert text_ == orjson.dumps(in_utc, option=orjson.OPT_UTC_Z).decode().strip('"')
+
+
+async def test_a_driver_query_first_in_a_unit_of_work_is_inside_its_transaction(
+    database: Database,
+) -> None:
+    """SQLAlchemy's adapter sends BEGIN before its own first statement only: a driver query
+    that comes first must not run (and commit) on its own."""
+    xact = DriverQuery("SELECT txid_current()")
+    async with database.transaction() as session:
+        first = await xact.value(session)
+        assert await xact.value(session) == first
+        await session.rollback()
+    async with database.read_session() as session:  # AUTOCOMMIT: each statement its own
+        assert await xact.value(session) != await xact.value(session)

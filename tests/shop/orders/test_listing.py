@@ -228,6 +228,7 @@ async def test_placing_an_order_costs_the_same_queries_whatever_its_size(
     database: Database,
     category: Category,
     customer_headers: dict[str, str],
+    is_postgres: bool,
 ) -> None:
     products = await _products(session, category, 30)
     counts = []
@@ -237,8 +238,9 @@ async def test_placing_an_order_costs_the_same_queries_whatever_its_size(
             await place_ok(client, customer_headers, *((p, 1) for p in products[:size]))
         counts.append(len(queries.data_statements))
 
-    # lock the products, take stock, insert the order, insert its lines, record order.placed
-    assert counts == [5, 5, 5]
+    # Lock the products, take stock, insert the order, insert its lines, record order.placed;
+    # on PostgreSQL the first two are one statement, and so are the next two.
+    assert counts == ([3, 3, 3] if is_postgres else [5, 5, 5])
 
 
 async def test_a_refused_order_stops_after_the_lock(

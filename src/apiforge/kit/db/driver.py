@@ -45,9 +45,9 @@ class DriverQuery:
         watched = connection.sync_connection
         if watched is not None and watched.dispatch.before_cursor_execute:
             return (await connection.exec_driver_sql(self.sql, params)).first()
-        raw = await connection.get_raw_connection()
         try:
-            row: Sequence[Any] | None = await raw.driver_connection.fetchrow(self.sql, *params)  # type: ignore[union-attr]  # asyncpg's connection, on PostgreSQL
+            driver = await _in_transaction(connection)
+            row: Sequence[Any] | None = await driver.fetchrow(self.sql, *params)
         except Exception as exc:
             raise await _as_sqlalchemy_error(connection, self.sql, params, exc) from exc
         return row
@@ -59,9 +59,9 @@ class DriverQuery:
         watched = connection.sync_connection
         if watched is not None and watched.dispatch.before_cursor_execute:
             return (await connection.exec_driver_sql(self.sql, params)).all()
-        raw = await connection.get_raw_connection()
         try:
-            rows: Sequence[Sequence[Any]] = await raw.driver_connection.fetch(self.sql, *params)  # type: ignore[union-attr]  # asyncpg's connection, on PostgreSQL
+            driver = await _in_transaction(connection)
+            rows: Sequence[Sequence[Any]] = await driver.fetch(self.sql, *params)
         except Exception as exc:
             raise await _as_sqlalchemy_error(connection, self.sql, params, exc) from exc
         return rows
@@ -86,6 +86,20 @@ def utc_text_sql(timestamp: str) -> str:
     )
 
 
+async def _in_transaction(connection: AsyncConnection) -> Any:
+    """The asyncpg connection under `connection`, inside the transaction SQLAlchemy has begun
+    on it. SQLAlchemy's asyncpg adapter sends BEGIN only before its own first statement, so a
+    driver query that comes first would otherwise run in autocommit: a write committed at
+    once, whatever the unit of work does later (a killed worker's order taking its stock).
+    The adapter's own start is used (a no-op on an AUTOCOMMIT read session), so SQLAlchemy
+    commits or rolls back the same transaction."""
+    raw = await connection.get_raw_connection()
+    adapter: Any = raw.dbapi_connection  # SQLAlchemy's AsyncAdapt_asyncpg_connection
+    if adapter._transaction is None:
+        await adapter._start_transaction()
+    return raw.driver_connection
+
+
 async def _as_sqlalchemy_error(
     connection: AsyncConnection, sql: str, params: tuple[object, ...], exc: Exception
 ) -> Exception:
@@ -95,6 +109,9 @@ async def _as_sqlalchemy_error(
     # Imported here: asyncpg is the `postgres` extra, and the kit imports without it.
     from asyncpg.exceptions import InterfaceError, PostgresConnectionError, PostgresError
 
+    if isinstance(exc.__cause__, OSError | InterfaceError | PostgresError):
+        # A BEGIN that failed comes translated by SQLAlchemy's adapter, from the driver's.
+        exc = exc.__cause__
     if isinstance(exc, OSError | InterfaceError | PostgresConnectionError):
         await connection.invalidate(exc)
         return sa_exc.OperationalError(sql, params, exc, connection_invalidated=True)

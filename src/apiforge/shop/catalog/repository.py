@@ -116,6 +116,24 @@ _ADD_STOCK = (
     .where(products.c.id == bindparam("product_id"))
     .values(stock=products.c.stock + bindparam("delta"))
 )
+# An order's stock, locked and taken in one statement (one round trip instead of two, and no
+# executemany): `locked` locks the live products in id order, as `_LOCK_STOCK` does (no
+# deadlock between multi-product orders), and the update takes the quantities only if every
+# product is there with enough stock (the guard is an InitPlan: evaluated, and so every lock
+# taken, before the update touches a row). It answers the locked rows as they were before,
+# each with whether the quantities were taken. $1: the product ids; $2: their quantities.
+_LOCK_AND_TAKE = DriverQuery(
+    "WITH wanted AS (SELECT * FROM unnest($1::bigint[], $2::int[]) AS w(id, quantity)), "
+    "locked AS (SELECT p.id, p.name, p.price_minor, p.stock FROM products p "
+    "WHERE p.id = ANY($1::bigint[]) AND NOT p.is_archived ORDER BY p.id FOR UPDATE), "
+    "enough AS (SELECT count(*) = cardinality($1::bigint[]) "
+    "AND coalesce(bool_and(l.stock >= w.quantity), false) AS ok "
+    "FROM locked l JOIN wanted w ON w.id = l.id), "
+    "taken AS (UPDATE products p SET stock = p.stock - w.quantity FROM wanted w "
+    "WHERE p.id = w.id AND (SELECT ok FROM enough) RETURNING p.id) "
+    "SELECT l.id, l.name, l.price_minor, l.stock, EXISTS (SELECT FROM taken) "
+    "FROM locked l ORDER BY l.id"
+)
 _DETAIL = (
     select(*PRODUCT_COLUMNS, categories.c.name.label("category_name"))
     .join_from(products, categories, products.c.category_id == categories.c.id)
@@ -177,6 +195,27 @@ class ProductRepository:
         params = {"ids": sorted(set(product_ids))}
         rows = (await self.session.execute(_LOCK_STOCK, params)).all()
         return {row.id: StockLine(row.id, row.name, row.price_minor, row.stock) for row in rows}
+
+    async def lock_and_take(
+        self, quantities: Mapping[int, int]
+    ) -> tuple[dict[int, StockLine], bool]:
+        """Lock the live products among `quantities` in id order (as `lock_stock`) and, only
+        if every one is there with enough stock, take the quantities: the locked lines as they
+        were before, and whether they were taken (else nothing was). One statement on
+        PostgreSQL; `lock_stock` then `adjust_stock` elsewhere."""
+        if not is_postgres(self.session):
+            locked = await self.lock_stock(list(quantities))
+            enough = all(
+                pid in locked and locked[pid].stock >= quantity
+                for pid, quantity in quantities.items()
+            )
+            if enough:
+                await self.adjust_stock({pid: -quantity for pid, quantity in quantities.items()})
+            return locked, enough
+        ids = sorted(quantities)
+        rows = await _LOCK_AND_TAKE.rows(self.session, ids, [quantities[pid] for pid in ids])
+        locked = {row[0]: StockLine(row[0], row[1], row[2], row[3]) for row in rows}
+        return locked, bool(rows) and bool(rows[0][4])
 
     async def adjust_stock(self, deltas: Mapping[int, int]) -> None:
         """Add each delta (negative to take) to its product's stock, in one executemany;

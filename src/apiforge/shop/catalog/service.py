@@ -166,16 +166,19 @@ class CatalogService:
         """Live products among `product_ids`, locked until the transaction ends."""
         return await self.products.lock_stock(product_ids)
 
-    async def take_stock(
-        self, quantities: Mapping[int, int], locked: Mapping[int, StockLine]
-    ) -> None:
-        """Take `quantities` from the products `lock_for_order` returned as `locked`."""
-        await self.products.adjust_stock({pid: -qty for pid, qty in quantities.items()})
-        changes = [
-            StockChange(pid, locked[pid].name, locked[pid].stock, locked[pid].stock - quantity)
-            for pid, quantity in sorted(quantities.items())
-        ]
-        await self.events.stock_changed(changes, self.low_stock_threshold)
+    async def take_for_order(self, quantities: Mapping[int, int]) -> dict[int, StockLine]:
+        """Lock the live products among `quantities` (in id order, until the transaction ends)
+        and take the quantities if every one is there with enough stock; the locked lines as
+        they were before. A refusal takes nothing: the caller tells which product failed from
+        the lines (missing, or short)."""
+        locked, taken = await self.products.lock_and_take(quantities)
+        if taken:
+            changes = [
+                StockChange(pid, locked[pid].name, locked[pid].stock, locked[pid].stock - quantity)
+                for pid, quantity in sorted(quantities.items())
+            ]
+            await self.events.stock_changed(changes, self.low_stock_threshold)
+        return locked
 
     async def adjust_stock(
         self, product_id: int, *, delta: int | None, absolute: int | None

@@ -35,7 +35,7 @@ from apiforge.shop.orders.errors import (
     ProductUnavailableError,
 )
 from apiforge.shop.orders.jobs import send_confirmation
-from apiforge.shop.orders.repository import AnyRow, NewOrderLine, OrderRepository
+from apiforge.shop.orders.repository import AnyRow, NewOrderLine, OrderRepository, OrderRow
 from apiforge.shop.orders.schemas import (
     OrderCreate,
     OrderJSON,
@@ -111,22 +111,22 @@ class OrderService:
         return OrderRepository(self.session, owner.scope)
 
     async def place(self, owner: OrderOwner, order: OrderCreate) -> OrderRead:
-        """Lock the products (in id order: no deadlock between multi-product orders), check
-        them all, then take stock and write the order; a refusal writes nothing."""
+        """Lock the products (in id order: no deadlock between multi-product orders) and take
+        the stock if all of it is there (one statement on PostgreSQL), check them, then write
+        the order with its lines (one statement on PostgreSQL); a refusal writes nothing."""
         orders = await self._bind(owner)
         wanted = {item.product_id: item.quantity for item in order.items}
-        locked = await self.catalog.lock_for_order(list(wanted))
+        # Takes the stock only if all of it is there; a refusal took nothing.
+        locked = await self.catalog.take_for_order(wanted)
         _check_available(wanted, locked)
-        await self.catalog.take_stock(wanted, locked)
         lines = [
             NewOrderLine(pid, locked[pid].name, quantity, locked[pid].price_minor)
             for pid, quantity in wanted.items()
         ]
         total = sum(line.unit_price_minor * line.quantity for line in lines)
-        row = await orders.add(
-            user_id=owner.user_id, api_key_id=owner.api_key_id, total_minor=total
+        row = await orders.add_with_lines(
+            user_id=owner.user_id, api_key_id=owner.api_key_id, total_minor=total, lines=lines
         )
-        await orders.add_lines(row.id, lines)
         placed = _order_read(row, [_line_read(line) for line in lines])
         await self._record(ORDER_PLACED, placed)
         self._confirm(row.id, "placed")
@@ -319,7 +319,7 @@ def _order_json(row: AnyRow, items: list[OrderLineJSON]) -> OrderJSON:
     }
 
 
-def _order_read(row: AnyRow, items: list[OrderLineRead]) -> OrderRead:
+def _order_read(row: AnyRow | OrderRow, items: list[OrderLineRead]) -> OrderRead:
     return OrderRead.model_construct(
         id=row.id,
         organization_id=row.organization_id,
