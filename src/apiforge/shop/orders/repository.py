@@ -10,7 +10,18 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Row, RowMapping, bindparam, case, func, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Row,
+    RowMapping,
+    bindparam,
+    case,
+    cast,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apiforge.kit import (
@@ -155,6 +166,30 @@ _PAGE_JSON = {
 }
 # Where a page starts without a cursor: before any id a bigint can hold.
 _NO_ID_AFTER = 2**63 - 1
+
+# Units sold are summed per product first, then per category: joining every line to its
+# product and category before grouping cost ~7x more (28 ms against 4 ms over 6,000 lines on
+# the bench's database, EXPLAIN ANALYZE), and this is the dashboard's dominant cost uncached.
+# It still reads every placed line: TODO(issue 12) a per-product sales rollup kept by the
+# order events would make it independent of the order history's size.
+_SOLD = (
+    select(order_lines.c.product_id, func.sum(order_lines.c.quantity).label("units"))
+    .join(orders, orders.c.id == order_lines.c.order_id)
+    .where(orders.c.status == "placed")
+    .group_by(order_lines.c.product_id)
+    .subquery("sold")
+)
+_UNITS_SOLD = cast(func.sum(_SOLD.c.units), BigInteger).label("units_sold")
+_TOP_CATEGORIES = cross_tenant(
+    select(categories.c.id, categories.c.name, _UNITS_SOLD)
+    .select_from(_SOLD)
+    .join(products, products.c.id == _SOLD.c.product_id)
+    .join(categories, categories.c.id == products.c.category_id)
+    .group_by(categories.c.id, categories.c.name)
+    .order_by(_UNITS_SOLD.desc(), categories.c.id)
+    .limit(bindparam("limit")),
+    reason="best-selling categories count every order, anonymously",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,20 +359,7 @@ class OrderRepository:
         """Categories by units sold in placed (not cancelled) orders of everyone, most first.
         Sales are the orders' to count; the catalog's tables only name the categories (orders
         may know the catalog, never the other way round)."""
-        units = func.sum(order_lines.c.quantity).label("units_sold")
-        statement = cross_tenant(
-            select(categories.c.id, categories.c.name, units)
-            .select_from(order_lines)
-            .join(orders, orders.c.id == order_lines.c.order_id)
-            .join(products, products.c.id == order_lines.c.product_id)
-            .join(categories, categories.c.id == products.c.category_id)
-            .where(orders.c.status == "placed")
-            .group_by(categories.c.id, categories.c.name)
-            .order_by(units.desc(), categories.c.id)
-            .limit(limit),
-            reason="best-selling categories count every order, anonymously",
-        )
-        return (await self.session.execute(statement)).mappings().all()
+        return (await self.session.execute(_TOP_CATEGORIES, {"limit": limit})).mappings().all()
 
 
 class OrderMailRepository:
