@@ -191,6 +191,34 @@ _TOP_CATEGORIES = cross_tenant(
     reason="best-selling categories count every order, anonymously",
 )
 
+# The dashboard's order reads as the wire has them, in one statement run by the driver: one
+# session and one round trip instead of three of each (BENCHMARKS.md, issue 12). $1: the
+# user (their own, personal orders); $2: how many recent orders; $3: how many top categories
+# (`_DASHBOARD_WITH_TOP` only: without it they come from the cache).
+_MINE_SQL = "FROM orders WHERE organization_id IS NULL AND user_id = $1"
+# PostgreSQL sums a bigint into a numeric, which the money text needs back as a bigint.
+_SPENT = "coalesce(sum(total_minor) FILTER (WHERE status = 'placed'), 0)::bigint"
+_DASHBOARD_SQL = (
+    "SELECT (SELECT json_build_object('count', count(*), 'total_spent', "  # noqa: S608  # constant fragments; values are $n
+    f"{money_text_sql(_SPENT)})::text "
+    f"{_MINE_SQL}), "
+    "(SELECT coalesce(json_agg(json_build_object('id', r.id, 'status', r.status, "
+    f"'total', {money_text_sql('r.total_minor')}, 'created_at', {utc_text_sql('r.created_at')}) "
+    "ORDER BY r.id DESC), '[]')::text FROM (SELECT id, status, total_minor, created_at "
+    f"{_MINE_SQL} ORDER BY id DESC LIMIT $2) r)"
+)
+_TOP_SQL = (
+    "(SELECT coalesce(json_agg(json_build_object('id', t.id, 'name', t.name, "
+    "'units_sold', t.units_sold) ORDER BY t.units_sold DESC, t.id), '[]')::text FROM "
+    "(SELECT c.id, c.name, sum(s.units)::bigint AS units_sold FROM (SELECT l.product_id, "
+    "sum(l.quantity) AS units FROM order_lines l JOIN orders o ON o.id = l.order_id "
+    "WHERE o.status = 'placed' GROUP BY l.product_id) s "
+    "JOIN products p ON p.id = s.product_id JOIN categories c ON c.id = p.category_id "
+    "GROUP BY c.id, c.name ORDER BY units_sold DESC, c.id LIMIT $3) t)"
+)
+_DASHBOARD = DriverQuery(_DASHBOARD_SQL)
+_DASHBOARD_WITH_TOP = DriverQuery(f"{_DASHBOARD_SQL}, {_TOP_SQL}")
+
 
 @dataclass(frozen=True, slots=True)
 class NewOrderLine:
@@ -354,6 +382,19 @@ class OrderRepository:
             personal=True,
         )
         return (await self.session.execute(query, {"user_id": user_id})).one()
+
+    async def dashboard_json(
+        self, user_id: int, recent: int, top: int | None
+    ) -> tuple[str, str, str | None]:
+        """`summary`, the `recent` newest of `page` and (unless `top` is None) `top_categories`
+        as the wire's JSON texts, in one statement (`renders_json` only)."""
+        if top is None:
+            row = await _DASHBOARD.row(self.session, user_id, recent)
+        else:
+            row = await _DASHBOARD_WITH_TOP.row(self.session, user_id, recent, top)
+        if row is None:  # a SELECT of subqueries always answers one row
+            raise RuntimeError("the dashboard's statement returned no row")
+        return row[0], row[1], None if top is None else row[2]
 
     async def top_categories(self, limit: int) -> Sequence[RowMapping]:
         """Categories by units sold in placed (not cancelled) orders of everyone, most first.
