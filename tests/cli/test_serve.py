@@ -97,7 +97,7 @@ def test_serve_answers_and_stops_cleanly(
         output, _ = process.communicate(timeout=30)
     assert response.status_code == 200
     # Uvicorn is told not to name itself; Granian 2.8 always sends `server: granian` and has no
-    # setting to stop it (TODO(issue 12): one more thing before Granian can be the default).
+    # setting to stop it (Granian issue #594): one reason Uvicorn stays the default.
     assert response.headers.get("server") == (None if server == "uvicorn" else "granian")
     assert process.returncode == 0
     assert STOPPED[server] in output
