@@ -14,8 +14,9 @@ as pytest's caplog) takes the `logging` path, unchanged.
 Answers served from the front cache (below 400) are sampled per route and status: at most
 `hit_lines_per_second` lines each, a line standing for the hits since the previous one
 (`"represents": n`, n > 1), so the lines still add up to every hit, and the metrics count
-each one. Those hits are the cheapest requests there are (~20 us of CPU), so a line each was
-a third of their cost (BENCHMARKS.md, issue 12); every other answer gets its line.
+each one. Those hits are the cheapest requests there are (~10-20 us of CPU in the app), and
+a line each was the largest part of what observability cost them (BENCHMARKS.md, issues 4
+and 12); every other answer gets its line.
 """
 
 import asyncio
