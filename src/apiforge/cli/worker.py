@@ -3,6 +3,7 @@ processes and its dead letters. Thin: the kit runs the worker (kit.jobs) inside 
 own lifespan; each command loads the service through its app factory."""
 
 import asyncio
+import shutil
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -58,7 +59,12 @@ def worker(
     settings = app_config(built).settings
     count = processes or settings.jobs.processes
     if count > 1:
-        from apiforge.kit import supervise_workers
+        from apiforge.kit import (
+            multiprocess_registry,
+            prepare_metrics_dir,
+            supervise_workers,
+            sweep_dead_processes,
+        )
 
         command = [sys.executable, "-m", "apiforge", "worker", "--processes", "1", "--no-health"]
         command += ["--app", app]
@@ -67,11 +73,25 @@ def worker(
         if drain_timeout is not None:
             command += ["--drain-timeout", str(drain_timeout)]
         port = health_port if health_port is not None else settings.jobs.health_port
-        code = asyncio.run(
-            supervise_workers(
-                command, count, health_host=settings.jobs.health_host, health_port=port
+        # Before any process starts: they inherit the directory and write their figures there;
+        # the supervisor's /metrics sums them.
+        metrics_dir = prepare_metrics_dir(settings)
+        summed = None if metrics_dir is None else str(metrics_dir)
+        try:
+            code = asyncio.run(
+                supervise_workers(
+                    command,
+                    count,
+                    health_host=settings.jobs.health_host,
+                    health_port=port,
+                    metrics=None if summed is None else multiprocess_registry(summed),
+                    # A replaced process's queue-depth sample stops counting (livemax).
+                    on_replace=None if summed is None else lambda: sweep_dead_processes(summed),
+                )
             )
-        )
+        finally:
+            if metrics_dir is not None and settings.metrics.multiproc_dir is None:
+                shutil.rmtree(metrics_dir, ignore_errors=True)
         raise typer.Exit(code)
     options = WorkerOptions(
         concurrency=concurrency,

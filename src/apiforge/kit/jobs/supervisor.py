@@ -1,13 +1,14 @@
 """`apiforge worker --processes N`: N worker processes under one supervisor, which forwards
 SIGTERM/SIGINT to them (each drains on its own), restarts one that dies unasked, and answers the
-probes for all (live while it runs, ready while every process is). Not for: one process (the
+probes for all (live while it runs, ready while every process is) and /metrics with every
+process's figures summed (prometheus_client's multiprocess files). Not for: one process (the
 Deployment runs one per pod; kit.jobs.worker)."""
 
 import asyncio
 import logging
 import signal
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from prometheus_client import CollectorRegistry
 
@@ -20,16 +21,25 @@ _RESTART_PAUSE_SECONDS = 1.0
 
 
 async def supervise_workers(
-    command: Sequence[str], processes: int, *, health_host: str, health_port: int | None
+    command: Sequence[str],
+    processes: int,
+    *,
+    health_host: str,
+    health_port: int | None,
+    metrics: CollectorRegistry | None = None,
+    on_replace: Callable[[], object] | None = None,
 ) -> int:
     """Runs `command` (one worker process, without probes of its own) `processes` times until
-    SIGTERM/SIGINT; returns the exit code (non-zero when a process ended badly at shutdown)."""
+    SIGTERM/SIGINT; returns the exit code (non-zero when a process ended badly at shutdown).
+    `metrics`: what the probe port's /metrics answers (the processes' figures summed:
+    `multiprocess_registry` over the directory `prepare_metrics_dir` gave them; None: nothing);
+    `on_replace` runs before a dead process is replaced (`sweep_dead_processes` there)."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
     children = [_spawn(command) for _ in range(processes)]
-    health = WorkerHealth(CollectorRegistry(), ready=True)
+    health = WorkerHealth(CollectorRegistry() if metrics is None else metrics, ready=True)
     if health_port is not None:
         health_port = await health.start(health_host, health_port)
     log_fields(
@@ -48,6 +58,8 @@ async def supervise_workers(
                     {"pid": child.pid, "returncode": child.returncode},
                 )
                 await asyncio.sleep(_RESTART_PAUSE_SECONDS)
+                if on_replace is not None:
+                    on_replace()
                 children[index] = _spawn(command)
         health.ready = all(child.poll() is None for child in children)
         try:
