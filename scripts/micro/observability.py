@@ -30,6 +30,7 @@ VARIANTS: dict[str, dict[str, str]] = {
     },
     "metrics only": {"APIFORGE_ACCESS_LOG": "false", "APIFORGE_LOOP_LAG__ENABLED": "false"},
     "loop-lag monitor only": {"APIFORGE_ACCESS_LOG": "false", "APIFORGE_METRICS__ENABLED": "false"},
+    "all on, a line per hit": {"APIFORGE_ACCESS_LOG_HIT_LINES_PER_SECOND": "0"},
     "all on (the default)": {},
 }
 

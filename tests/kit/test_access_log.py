@@ -14,10 +14,12 @@ from fastapi import APIRouter
 from pydantic import SecretStr
 
 from apiforge.kit.access_log import ACCESS_LOGGER, AccessLog
+from apiforge.kit.asgi import Scope
 from apiforge.kit.auth import Principal
 from apiforge.kit.identity.dependencies import CurrentPrincipal
 from apiforge.kit.logs import KitLogHandler, configure_logging
 from apiforge.kit.request_context import bind_request_id, reset_request_id
+from apiforge.kit.route_template import CACHE_HIT_STATE, ROUTE_TEMPLATE_STATE
 from apiforge.kit.settings import Environment, Settings
 from apiforge.kit.state import app_state
 from tests.kit.apps import http_scope, json_lines, kit_app, kit_log_output, restored_logging, serve
@@ -191,3 +193,49 @@ async def test_a_closed_stream_does_not_fail_the_request(
         access_log.request_finished(http_scope(), 200, 0.001)
         access_log.flush()
     assert "I/O operation on closed file" in capfd.readouterr().err
+
+
+def _cache_hit(route: str = "/api/items/{item_id}") -> Scope:
+    """A scope as the front cache leaves it after serving a hit."""
+    return {**http_scope(), "state": {ROUTE_TEMPLATE_STATE: route, CACHE_HIT_STATE: True}}
+
+
+async def test_cache_hits_are_sampled_and_the_lines_add_up_to_every_hit() -> None:
+    """At 2 lines a second: of 5 hits within half a second one line is written; the next
+    line, a second later, stands for itself and the 4 not written. Other answers (a miss, an
+    error served from the cache's route) all get a line."""
+    now = [100.0]
+    stream = io.StringIO()
+    with production_logging(stream):
+        access_log = AccessLog(hit_lines_per_second=2, clock=lambda: now[0])
+        for _ in range(5):
+            access_log.request_finished(_cache_hit(), 200, 0.0001)
+            now[0] += 0.1
+        now[0] += 0.5
+        access_log.request_finished(_cache_hit(), 200, 0.0001)
+        access_log.request_finished(_cache_hit("/other"), 200, 0.0001)  # its own budget
+        access_log.request_finished(_cache_hit(), 304, 0.0001)  # and per status
+        access_log.request_finished(http_scope(), 200, 0.001)  # not a hit
+        access_log.request_finished(http_scope(), 200, 0.001)
+        access_log.request_finished(_cache_hit(), 500, 0.001)  # a failure: always
+        await asyncio.sleep(0)
+        lines = json_lines(stream)
+    assert [(line["route"], line["status"], line.get("represents")) for line in lines] == [
+        ("/api/items/{item_id}", 200, None),
+        ("/api/items/{item_id}", 200, 5),
+        ("/other", 200, None),
+        ("/api/items/{item_id}", 304, None),
+        ("<unmatched>", 200, None),
+        ("<unmatched>", 200, None),
+        ("/api/items/{item_id}", 500, None),
+    ]
+
+
+async def test_without_a_rate_every_cache_hit_gets_a_line() -> None:
+    stream = io.StringIO()
+    with production_logging(stream):
+        access_log = AccessLog()
+        for _ in range(3):
+            access_log.request_finished(_cache_hit(), 200, 0.0001)
+        await asyncio.sleep(0)
+        assert len(json_lines(stream)) == 3

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from apiforge.bench import cache_counts
 from apiforge.bench.defaults import DEMO_PASSWORD, pinned
 from apiforge.bench.openloop import OpenLoopResult, run_open_loop
 from apiforge.bench.results import ScenarioResult, TargetRun
@@ -134,12 +135,18 @@ def run_scenario(
             for target in targets:
                 if load.warmup > 0:
                     load.wrk(target, scripts[target.name], load.warmup)
+                before = cache_counts.scrape(target.url)
                 with _background(
                     target, scenario, load.duration, runs[target.name], options.demo_password
                 ):
                     outcome = load.wrk(target, scripts[target.name], load.duration)
                 runs[target.name].rounds.append(outcome)
                 _report_round(f"round {round_no} {target.name}", outcome, progress)
+                after = None if before is None else cache_counts.scrape(target.url)
+                if before is not None and after is not None:
+                    counted = cache_counts.describe(before, after)
+                    runs[target.name].notes.append(f"round {round_no} cache: {counted}")
+                    progress.step(f"    cache: {counted}")
     if options.open_loop and scenario.rate > 0:
         for target in targets:
             progress.step(

@@ -210,6 +210,8 @@ def shop_server(
         "APIFORGE_DATABASE_URL": database_url,
         "APIFORGE_LOG_LEVEL": "WARNING",
         "APIFORGE_RATELIMIT__ENABLED": "false",
+        # The bench reads the cache counters around each round (bench/cache_counts.py).
+        "APIFORGE_METRICS__EXPOSE": "true",
     }
     if redis_url:
         settings["APIFORGE_REDIS_URL"] = redis_url

@@ -118,7 +118,7 @@ def create_app(
     in_flight: dict[int, Scope] = {}
     observers: list[RequestObserver] = []
     if settings.access_log:
-        access_log = AccessLog()
+        access_log = AccessLog(hit_lines_per_second=settings.access_log_hit_lines_per_second)
         observers.append(access_log)
         resources.append(access_log.running)
     front_stats = CacheStats("front")

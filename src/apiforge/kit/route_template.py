@@ -11,6 +11,9 @@ UNMATCHED = "<unmatched>"
 # Set in scope["state"] by a layer that answers before routing (the front cache), so its
 # answers are still reported under their route.
 ROUTE_TEMPLATE_STATE = "route_template"
+# Set in scope["state"] (True) by the front cache on the answers it serves from the cache: the
+# access log samples those lines at high rates (kit/access_log.py).
+CACHE_HIT_STATE = "cache_hit"
 
 
 def route_template(scope: Scope) -> str:

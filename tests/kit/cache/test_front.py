@@ -8,9 +8,10 @@ import pytest
 from fastapi import APIRouter, Request, Response
 
 from apiforge.kit import app_state, create_app
+from apiforge.kit.access_log import ACCESS_LOGGER
 from apiforge.kit.cache import PRIVATE_NO_STORE, cached_json, public_max_age
 from apiforge.kit.cache.front import CACHE_HEADER, FrontCache, front_cache_entry
-from tests.kit.apps import kit_settings, serve
+from tests.kit.apps import json_lines, kit_log_output, kit_settings, restored_logging, serve
 
 TAGS = ("things",)
 calls: list[str] = []
@@ -109,3 +110,23 @@ async def test_any_unicode_in_the_key(client: httpx.AsyncClient) -> None:
         response = await client.get("/things/\U000c9809-ünï|x")
         assert response.status_code == 200
     assert calls == ["\U000c9809-ünï|x"]
+
+
+async def test_hits_are_marked_for_the_access_log_which_samples_them(sqlite_url: str) -> None:
+    """The route's answer gets its line; of the front-cache hits after it, at one line per
+    1,000 s, only the first does."""
+    calls.clear()
+    front = FrontCache(prefixes=("/things",), public_cache_control=public_max_age(5))
+    settings = kit_settings(sqlite_url, access_log_hit_lines_per_second=0.001)
+    with restored_logging():
+        app = create_app(settings, routers=[router], front_cache=front)
+        with kit_log_output() as output:
+            async with serve(app) as http:
+                for _ in range(4):
+                    assert (await http.get("/things/a")).status_code == 200
+    lines = [line for line in json_lines(output) if line["logger"] == ACCESS_LOGGER]
+    assert calls == ["a"]
+    assert [(line["route"], line.get("represents")) for line in lines] == [
+        ("/things/{name}", None),
+        ("/things/{name}", None),
+    ]

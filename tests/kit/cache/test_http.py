@@ -116,3 +116,25 @@ async def test_entries_written_together_expire_spread_out() -> None:
     assert 0 < await alive() < 50
     now[0] = 10.0
     assert await alive() == 0
+
+
+async def test_without_jitter_entries_written_together_expire_together() -> None:
+    """`jitter=0` (`APIFORGE_CACHE__TTL_JITTER=0`, the bench's baseline for the p99): every
+    entry lives its whole TTL, then all go at once."""
+    from apiforge.kit.cache import MemoryCache, cached_json
+    from apiforge.kit.settings import CacheSettings
+
+    assert CacheSettings().ttl_jitter == 0.2
+    assert CacheSettings(ttl_jitter=0).ttl_jitter == 0
+    now = [0.0]
+    cache = MemoryCache(clock=lambda: now[0])
+
+    async def render() -> bytes:
+        return b"{}"
+
+    for i in range(50):
+        await cached_json(cache, f"k{i}", render, ttl=10.0, jitter=0.0)
+    now[0] = 9.99
+    assert all([await cache.get(f"k{i}") is not None for i in range(50)])
+    now[0] = 10.0
+    assert not any([await cache.get(f"k{i}") is not None for i in range(50)])

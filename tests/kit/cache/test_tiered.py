@@ -9,6 +9,7 @@ import pytest
 from redis.asyncio import Redis
 
 from apiforge.kit.cache import MemoryCache, RedisCache, TieredCache
+from apiforge.kit.cache.tiered import L2Gate
 from tests.kit.cache.conftest import new_channel, tiered
 
 KEY, TAGS = "product:1", ["catalog", "product:1"]
@@ -149,3 +150,56 @@ async def test_a_key_goes_to_redis_only_from_its_second_miss(
     assert loads == [b"first", b"second"]
     with pytest.raises(ValueError, match="l2_after_misses"):
         TieredCache(MemoryCache(), l2, l2_after_misses=0)
+
+
+def test_the_l2_gate_samples_while_l2_reads_miss_and_opens_when_they_hit() -> None:
+    gate = L2Gate(0.5, window=4, sample_every=3)
+    for _ in range(4):
+        assert gate.asks()
+        gate.answered(False)
+    assert gate.sampling
+    assert [gate.asks() for _ in range(6)] == [False, False, True, False, False, True]
+    assert gate.skipped == 4
+    for hit in (True, True, False, True):  # 3 of 4 sampled reads hit: >= 0.5
+        gate.answered(hit)
+    assert not gate.sampling
+    assert all(gate.asks() for _ in range(5))
+
+
+def test_a_zero_ratio_gate_never_samples() -> None:
+    gate = L2Gate(0.0, window=2)
+    for _ in range(10):
+        gate.answered(False)
+    assert not gate.sampling
+    assert gate.asks()
+
+
+async def test_a_worker_whose_redis_reads_miss_stops_asking_and_still_loads(
+    redis_client: Redis,
+) -> None:
+    """One worker, keys read once: after a window of L2 misses, most L1 misses neither read
+    nor write Redis, the loader answers them, and a sampled miss still finds what another
+    worker stored."""
+    channel = new_channel()
+    l2 = RedisCache(redis_client, prefix="test:", channel=channel, timeout=1.0, name="l2")
+    a = TieredCache(MemoryCache(max_entries=1000), l2, l2_min_hit_ratio=0.5)
+    b = tiered(redis_client, channel)
+    window, every = a.l2_gate.window, a.l2_gate.sample_every
+
+    for i in range(window):
+        assert await a.get_or_load(f"k{i}", lambda: value(b"v"), ttl=60, tags=TAGS) == b"v"
+    assert a.l2.stats.misses == window
+    assert a.l2_gate.sampling
+
+    for i in range(window, window + 2 * every):
+        assert await a.get_or_load(f"k{i}", lambda: value(b"v"), ttl=60, tags=TAGS) == b"v"
+    assert a.l2.stats.misses == window + 2  # only the samples asked Redis
+    assert a.l2_gate.skipped == 2 * (every - 1)
+    assert await redis_client.exists(f"test:e:k{window}") == 0  # a skipped miss wrote nothing
+
+    await b.set("shared", b"from b", ttl=60, tags=TAGS)
+    attempts = 1
+    while await a.get("shared", tags=TAGS) is None:  # skipped: not asked
+        attempts += 1
+        assert attempts <= every
+    assert a.l2.stats.hits == 1  # the sampled read found it in Redis

@@ -39,4 +39,5 @@ def build_cache(
         l1_ttl=settings.l1_ttl_seconds,
         name="cache",
         l2_after_misses=settings.l2_after_misses,
+        l2_min_hit_ratio=settings.l2_min_hit_ratio,
     )

@@ -15,7 +15,7 @@ from apiforge.kit.cache.http import (
     if_none_match_matches,
 )
 from apiforge.kit.cache.stats import CacheStats
-from apiforge.kit.route_template import ROUTE_TEMPLATE_STATE, route_template
+from apiforge.kit.route_template import CACHE_HIT_STATE, ROUTE_TEMPLATE_STATE, route_template
 from apiforge.kit.state import current_state
 
 CACHE_HEADER = FRONT_CACHE_HEADER.encode()
@@ -96,7 +96,9 @@ class FrontCacheMiddleware:
         packed = await cache.get(route.key, tags=route.tags) if cache is not None else None
         if packed is None:
             return False
-        scope.setdefault("state", {})[ROUTE_TEMPLATE_STATE] = route.template
+        state = scope.setdefault("state", {})
+        state[ROUTE_TEMPLATE_STATE] = route.template
+        state[CACHE_HIT_STATE] = True
         rendered = RenderedJson.unpack(packed)
         authorization, if_none_match = False, None
         for name, value in scope["headers"]:

@@ -125,6 +125,10 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Our access log (one JSON line per request, with route template and timing).
     access_log: bool = True
+    # At most this many access lines a second per route and status for answers served from
+    # the front cache, each standing for the hits since the last (`represents`); 0: a line
+    # per hit. Why: BENCHMARKS.md, issue 12 (observability on a cached read).
+    access_log_hit_lines_per_second: float = Field(default=10.0, ge=0)
     # None: docs on outside production. Production serves them only when set to true.
     expose_docs: bool | None = None
     max_body_bytes: int = Field(default=1_048_576, ge=1024)

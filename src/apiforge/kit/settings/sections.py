@@ -93,6 +93,13 @@ class CacheSettings(BaseModel):
     # no cache at all. 1 (every miss): 2 measured no better under a busy machine's noise
     # (BENCHMARKS.md, "A cache must never make a read slower").
     l2_after_misses: int = Field(default=1, ge=1, le=100)
+    # With Redis: while fewer than this share of Redis reads hit, only one L1 miss in 16 asks
+    # Redis (kit.cache.tiered.L2Gate): one worker, or ids read once per TTL, never make a
+    # round trip pay. 0 asks on every L1 miss.
+    l2_min_hit_ratio: float = Field(default=0.25, ge=0, le=1)
+    # The share of an entry's TTL that `cached_json` may take off, drawn per write, so entries
+    # filled together expire spread out (0 turns it off: the bench's baseline for the p99).
+    ttl_jitter: float = Field(default=0.2, ge=0, lt=1)
     # Default from the service name: `<name>:cache:` and `<name>:cache:invalidations`.
     key_prefix: str = Field(default="apiforge:cache:", min_length=1)
     # Pub/sub channels ignore Redis's logical databases: give each deployment its own.

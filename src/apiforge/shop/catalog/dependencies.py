@@ -53,10 +53,12 @@ class CatalogReads:
 
     def __init__(self, request: Request) -> None:
         state = app_state(request.app)
-        catalog = shop_settings(request.app).catalog
+        settings = shop_settings(request.app)
+        catalog = settings.catalog
         self._cache = state.cache
         self._database = state.database
         self._ttl = catalog.cache_ttl_seconds
+        self._jitter = settings.cache.ttl_jitter
         self._if_none_match = request.headers.get("if-none-match")
         # The bytes are the same for everybody; only who may keep them differs.
         self._cache_control = (
@@ -93,7 +95,9 @@ class CatalogReads:
                 if_none_match=self._if_none_match, cache_control=self._cache_control
             )
         cache_key = f"catalog:{key}"
-        rendered = await cached_json(self._cache, cache_key, load, ttl=self._ttl, tags=CATALOG_TAGS)
+        rendered = await cached_json(
+            self._cache, cache_key, load, ttl=self._ttl, tags=CATALOG_TAGS, jitter=self._jitter
+        )
         return rendered.response(
             if_none_match=self._if_none_match,
             cache_control=self._cache_control,
