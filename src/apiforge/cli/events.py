@@ -60,8 +60,10 @@ def _run_until_signalled(work: Callable[[asyncio.Event], Awaitable[None]]) -> No
 
 @outbox_app.command("relay")
 def relay(app: AppOption = DEFAULT_APP, metrics_port: MetricsPort = None) -> None:
-    """Publish the outbox's events until stopped (on PostgreSQL, where the API's processes do
-    not relay; several may run: they share the work without breaking per-aggregate order)."""
+    """Publish the outbox's events until stopped, to RabbitMQ and the webhook deliveries (on
+    PostgreSQL `apiforge worker` relays by default; run this with
+    APIFORGE_EVENTS__EMBEDDED_RELAY=false to relay apart. Several may run: they share the work
+    without breaking per-aggregate order)."""
     settings = _shop_settings(app)
 
     async def work(stop: asyncio.Event) -> None:
@@ -69,6 +71,7 @@ def relay(app: AppOption = DEFAULT_APP, metrics_port: MetricsPort = None) -> Non
 
         from apiforge.kit import Database, OutboxMetrics, relay_for
         from apiforge.shop.events.models import OutboxEvent
+        from apiforge.shop.webhooks.jobs import WebhookSink
 
         registry = CollectorRegistry()
         metrics = OutboxMetrics.create(registry, settings.service_name)
@@ -76,7 +79,12 @@ def relay(app: AppOption = DEFAULT_APP, metrics_port: MetricsPort = None) -> Non
             start_http_server(metrics_port, addr="0.0.0.0", registry=registry)  # noqa: S104  # a pod's metrics port
         database = Database.from_url(settings.database_url, settings.db, name="apiforge-relay")
         try:
-            async with relay_for(database, OutboxEvent, settings.events, metrics=metrics) as r:
+            # No job queue here: the deliveries it writes go out on the worker's next
+            # `webhooks.send_due` sweep (`apiforge worker` relays and sends them at once).
+            sinks = [WebhookSink(None)]
+            async with relay_for(
+                database, OutboxEvent, settings.events, sinks=sinks, metrics=metrics
+            ) as r:
                 logging.getLogger("apiforge.outbox").info("outbox relay started")
                 await r.run(stop)
         finally:

@@ -9,9 +9,10 @@ class EventsSettings(BaseModel):
     """`amqp_url`: RabbitMQ (`amqp://user:pass@host:5672/vhost`); unset, events go to the
     in-process sinks only (the embedded default: `make run` needs no broker). `exchange`: the
     topic exchange events are published to, routing key = event type. `embedded_relay`: run
-    the relay inside the app process; unset, it does on SQLite (the one-process embedded
-    default) and does not on PostgreSQL, where a relay process (`apiforge outbox relay`, the
-    worker) publishes, so the API's workers never wait on the broker. `batch_size`,
+    the relay inside every process of the service (true) or none (false: run `apiforge outbox
+    relay`); unset, the serving process relays on SQLite (the one-process embedded default)
+    and `apiforge worker` does on PostgreSQL, so the API's workers never wait on the broker
+    (kit.outbox.embedded.relays_here). `batch_size`,
     `poll_interval_seconds`: how many unsent events one pass takes, and how long the relay
     sleeps when a pass found none (its latency when idle).
     `publish_timeout_seconds`: the bound on one publish (a confirm from RabbitMQ)."""
