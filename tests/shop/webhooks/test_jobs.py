@@ -133,6 +133,10 @@ async def test_a_placed_order_reaches_the_receiver_signed(
     assert received.headers["webhook-id"] == delivery["message_id"]
     assert (delivery["status"], delivery["attempts"]) == ("succeeded", 1)
     assert (delivery["last_status_code"], delivery["next_attempt_at"]) == (200, None)
+    _, client = shop
+    hooks = f"/api/organizations/{placed['org_id']}/webhooks/deliveries"
+    [listed] = (await client.get(hooks, headers=placed["owner"])).json()
+    assert listed == delivery
 
 
 async def test_a_failing_receiver_leaves_the_delivery_pending_then_the_sweep_retries_it(
@@ -144,6 +148,9 @@ async def test_a_failing_receiver_leaves_the_delivery_pending_then_the_sweep_ret
     assert (delivery["status"], delivery["attempts"]) == ("pending", 1)
     assert delivery["last_status_code"] == 500
     assert delivery["last_error"].startswith("HTTP 500")
+    app, client = shop
+    hooks = f"/api/organizations/{placed['org_id']}/webhooks/deliveries?status=pending"
+    assert (await client.get(hooks, headers=placed["owner"])).json() == [delivery]
     retry_at = datetime.fromisoformat(delivery["next_attempt_at"])
     attempted = datetime.fromisoformat(delivery["created_at"])
     # The schedule's first delay (5 s) after the attempt, which followed the creation.
@@ -156,7 +163,6 @@ async def test_a_failing_receiver_leaves_the_delivery_pending_then_the_sweep_ret
         .values(next_attempt_at=datetime.now(UTC) - timedelta(seconds=1))
     )
     await session.commit()
-    app, client = shop
     queue = app_state(app).jobs
     assert queue is not None
     await queue.send(send_due)

@@ -177,3 +177,42 @@ async def test_deliveries_are_listed_newest_first_with_their_state(
     assert [row["event_id"] for row in page.json()] == ["evt_1"]
     bad = await client.get(url_of(org, endpoint, "deliveries"), params={"limit": 0}, headers=owner)
     assert_problem(bad, 422, "request.validation_failed")
+
+
+async def test_the_organizations_deliveries_are_listed_across_its_endpoints_only(
+    client: httpx.AsyncClient, session: AsyncSession, org: Org, other_org: Org
+) -> None:
+    first = (await register(client, org)).json()["id"]
+    second = (await register(client, org, event_types=["order.paid"])).json()["id"]
+    theirs = (await register(client, other_org)).json()["id"]
+    dispatcher = WebhookDispatcher(WebhookEndpoint, WebhookDelivery)
+    await dispatcher.accept(session, WebhookEvent("evt_placed", "order.placed", org.id, {}))
+    await dispatcher.accept(session, WebhookEvent("evt_paid", "order.paid", org.id, {}))
+    await dispatcher.accept(session, WebhookEvent("evt_b", "order.paid", other_org.id, {}))
+    owner = org.headers["owner"]
+    listed = await client.get(url_of(org, "deliveries"), headers=owner)
+    assert listed.status_code == 200, listed.text
+    rows = listed.json()
+    assert [(row["endpoint_id"], row["event_id"]) for row in rows] == [
+        (second, "evt_paid"),
+        (first, "evt_paid"),
+        (first, "evt_placed"),
+    ]
+    assert theirs not in {row["endpoint_id"] for row in rows}
+    for row in rows:
+        assert (row["status"], row["attempts"], row["last_status_code"]) == ("pending", 0, None)
+        assert row["next_attempt_at"] is not None
+    page = await client.get(
+        url_of(org, "deliveries"), params={"before_id": rows[0]["id"], "limit": 1}, headers=owner
+    )
+    assert [row["id"] for row in page.json()] == [rows[1]["id"]]
+    done = await client.get(url_of(org, "deliveries"), params={"status": "failed"}, headers=owner)
+    assert done.json() == []
+    pending = await client.get(
+        url_of(org, "deliveries"), params={"status": "pending"}, headers=owner
+    )
+    assert len(pending.json()) == 3
+    bad = await client.get(url_of(org, "deliveries"), params={"status": "lost"}, headers=owner)
+    assert_problem(bad, 422, "request.validation_failed")
+    viewer = await client.get(url_of(org, "deliveries"), headers=org.headers["viewer"])
+    assert_problem(viewer, 403, "auth.permission_denied")

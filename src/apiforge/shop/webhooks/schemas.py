@@ -58,6 +58,7 @@ class WebhookEndpointCreated(WebhookEndpointRead):
 
 class WebhookDeliveryRead(BaseModel):
     id: int
+    endpoint_id: int
     event_id: str
     message_id: str = Field(description="The webhook-id header; the same on every retry.")
     event_type: str
@@ -68,3 +69,12 @@ class WebhookDeliveryRead(BaseModel):
     next_attempt_at: datetime | None
     delivered_at: datetime | None
     created_at: datetime
+
+
+class DeliveryStatus(StrEnum):
+    """A delivery's state, to filter the organization's listing by."""
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"

@@ -84,6 +84,13 @@ class WebhookEndpointService:
         rows = await repository.deliveries(endpoint_id, before_id=before_id, limit=limit)
         return [WebhookDeliveryRead.model_construct(**row._mapping) for row in rows]
 
+    async def all_deliveries(
+        self, access: TenantAccess, *, status: str | None, before_id: int | None, limit: int
+    ) -> list[WebhookDeliveryRead]:
+        repository = WebhookEndpointRepository(self.session, access.scope)
+        rows = await repository.all_deliveries(status=status, before_id=before_id, limit=limit)
+        return [WebhookDeliveryRead.model_construct(**row._mapping) for row in rows]
+
     # Last: once defined, `list` in this class body is the method, not the builtin.
     async def list(self, access: TenantAccess) -> list[WebhookEndpointRead]:
         rows = await WebhookEndpointRepository(self.session, access.scope).all()
