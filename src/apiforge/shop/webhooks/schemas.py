@@ -13,13 +13,16 @@ from apiforge.kit import ShortText
 class EventType(StrEnum):
     """The events an endpoint may subscribe to. Order events are the organization's own;
     `stock.low` and `product.price_changed` concern the shared catalog and go to every
-    endpoint subscribed to them."""
+    endpoint subscribed to them, as they happen. `stock.low.digest` is a subscription of its
+    own: once a day, the products the organization has ordered whose stock went low the day
+    before (a receiver chooses each crossing as it happens, the daily list, or both)."""
 
     ORDER_PLACED = "order.placed"
     ORDER_CANCELLED = "order.cancelled"
     ORDER_PAID = "order.paid"
     PRODUCT_PRICE_CHANGED = "product.price_changed"
     STOCK_LOW = "stock.low"
+    STOCK_LOW_DIGEST = "stock.low.digest"
 
 
 class WebhookEndpointCreate(BaseModel):
