@@ -2,7 +2,9 @@
 when a URL is set) and how it polls. Not for: jobs (their own section) or a service's
 consumers' queues (the service's sections)."""
 
-from pydantic import BaseModel, Field, SecretStr
+from typing import Any
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
 
 class EventsSettings(BaseModel):
@@ -25,6 +27,13 @@ class EventsSettings(BaseModel):
     publish_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
     # Sent events are kept this long (for inspection) before `prune` deletes them.
     keep_sent_hours: int = Field(default=72, ge=1, le=24 * 90)
+
+    @field_validator("amqp_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        # `APIFORGE_EVENTS__AMQP_URL: ${APIFORGE_EVENTS__AMQP_URL:-}` (deploy/compose.yaml)
+        # passes an empty value when the events profile is not used: no broker, not a bad one.
+        return None if value == "" else value
 
 
 class ConsumerSettings(BaseModel):
