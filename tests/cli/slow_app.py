@@ -1,7 +1,7 @@
-"""A kit app with a slow route, for the shutdown tests: `apiforge serve --app
-tests.cli.slow_app:create_slow_app`. Markers in $APIFORGE_TEST_MARKERS tell the test what each
-worker did: `started-*` when a slow request is inside its handler, `closed-<pid>` once the
-kit's lifespan has ended (pools disposed)."""
+"""A kit app with a slow route, for the shutdown tests (and `/whoami`, for the proxy-headers
+one): `apiforge serve --app tests.cli.slow_app:create_slow_app`. Markers in
+$APIFORGE_TEST_MARKERS tell the test what each worker did: `started-*` when a slow request is
+inside its handler, `closed-<pid>` once the kit's lifespan has ended (pools disposed)."""
 
 import asyncio
 import os
@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 
 from apiforge.kit import Settings, create_app
 
@@ -26,6 +26,12 @@ async def slow(seconds: float) -> dict[str, float]:
     (_markers() / f"started-{uuid.uuid4().hex}").touch()
     await asyncio.sleep(seconds)
     return {"slept": seconds}
+
+
+@router.get("/whoami")
+async def whoami(request: Request) -> dict[str, str | None]:
+    """The client and scheme the server put in the scope (for the proxy-headers test)."""
+    return {"client": request.client.host if request.client else None, "scheme": request.url.scheme}
 
 
 def create_slow_app() -> FastAPI:

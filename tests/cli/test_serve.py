@@ -20,6 +20,7 @@ from apiforge.kit.serving.granian_server import LIFESPAN_CLOSE_SECONDS, KitGrani
 from tests.cli.conftest import PRODUCTION_KEY, invoke
 from tests.cli.servers import (
     REPO,
+    SLOW_APP,
     Samples,
     running,
     scrape,
@@ -96,10 +97,32 @@ def test_serve_answers_and_stops_cleanly(
         output, _ = process.communicate(timeout=30)
     assert response.status_code == 200
     # Uvicorn is told not to name itself; Granian 2.8 always sends `server: granian` and has no
-    # setting to stop it (TODO(issue 12): one more thing before Granian can be the default).
+    # setting to stop it (Granian issue #594): one reason Uvicorn stays the default.
     assert response.headers.get("server") == (None if server == "uvicorn" else "granian")
     assert process.returncode == 0
     assert STOPPED[server] in output
+
+
+@pytest.mark.parametrize("server", ["uvicorn", "granian"])
+@pytest.mark.parametrize(("allowed", "trusted"), [("127.0.0.1", True), ("192.0.2.1", False)])
+def test_proxy_headers_name_the_client_only_through_a_trusted_proxy(
+    server: str, allowed: str, trusted: bool, clean_env: dict[str, str], tmp_path: Path
+) -> None:
+    port = free_port()
+    env = clean_env | {
+        "APIFORGE_ENVIRONMENT": "development",
+        "APIFORGE_TEST_MARKERS": str(tmp_path),
+        "FORWARDED_ALLOW_IPS": allowed,
+    }
+    command = serve_command(
+        "--app", SLOW_APP, "--server", server, "--port", str(port), "--proxy-headers"
+    )
+    forwarded = {"x-forwarded-for": "203.0.113.7", "x-forwarded-proto": "https"}
+    with running(command, env, tmp_path / "server.log", port) as running_server:
+        seen = httpx.get(f"{running_server.base_url}/whoami", headers=forwarded).json()
+    # The test's own client is 127.0.0.1: trusted, its forwarding headers are applied.
+    expected = {"client": "203.0.113.7", "scheme": "https"}
+    assert seen == (expected if trusted else {"client": "127.0.0.1", "scheme": "http"})
 
 
 def _ready_count(samples: Samples) -> float:

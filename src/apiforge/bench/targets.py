@@ -187,6 +187,9 @@ def otlp_sink_server(core: int | None) -> Server:
     return server
 
 
+WORKERS_SETTING = "APIFORGE_SERVER__WORKERS"
+
+
 def shop_server(
     core: int | None,
     *,
@@ -218,7 +221,11 @@ def shop_server(
     settings.update(extra_settings or {})
     server = Server(name, [], settings)
     command = [sys.executable, "-m", "apiforge", "serve", "--port", str(server.port)]
-    server.command = pinned([*command, "--workers", str(workers)], core)
+    # A worker count in the settings wins over the run's (`--workers` would override it): one
+    # run can then compare two workers against one.
+    if WORKERS_SETTING not in settings:
+        command += ["--workers", str(workers)]
+    server.command = pinned(command, core)
     return server
 
 

@@ -11,12 +11,15 @@ it runs the lifespan's end; Granian's supervisor kills a worker still busy `work
 after the signal. That is set to the drain timeout plus time for the lifespan to close the
 pools, so a request longer than the drain is cut by the kill (Uvicorn cancels it instead)."""
 
+import os
 from math import ceil
 from typing import Any
 
 from granian.constants import HTTPModes, Interfaces, Loops
 from granian.http import HTTP1Settings
 from granian.server import MPServer
+from granian.utils.proxies import wrap_asgi_with_proxy_headers
+from uvicorn.importer import import_from_string
 
 from apiforge.kit.metrics.multiprocess import sweep_dead_processes
 from apiforge.kit.serving.metrics import shared_metrics
@@ -41,6 +44,24 @@ LOG_CONFIG: dict[str, Any] = {
 }
 
 
+# `--proxy-headers`: Granian has no option for it, so each worker serves `proxied_app`, which
+# builds the service from the factory named here (inherited by the workers) and wraps it.
+PROXIED_FACTORY = f"{__name__}:proxied_app"
+FACTORY_ENV = "APIFORGE_SERVING_PROXIED_FACTORY"
+# The proxies trusted, as Uvicorn reads them (so one setting means the same on both servers).
+TRUSTED_PROXIES_ENV = "FORWARDED_ALLOW_IPS"
+
+
+def proxied_app() -> Any:
+    """The service's app with `X-Forwarded-For` and `X-Forwarded-Proto` applied to the ASGI
+    scope's client and scheme when the peer is one of `FORWARDED_ALLOW_IPS` (default
+    127.0.0.1, comma-separated addresses or networks, `*` for any), as Uvicorn's
+    `--proxy-headers`; Granian's own wrapper does the work. Runs in each Granian worker."""
+    factory = import_from_string(os.environ[FACTORY_ENV])
+    trusted = os.environ.get(TRUSTED_PROXIES_ENV, "127.0.0.1")
+    return wrap_asgi_with_proxy_headers(factory(), trusted_hosts=trusted)
+
+
 class KitGranian(MPServer):
     """Granian's process supervisor, plus the dead-worker sweep of the shared metrics when it
     replaces a worker. It overrides `_respawn_workers`, which is not a documented API: the
@@ -59,6 +80,9 @@ def granian_server(factory: str, settings: Settings, options: ServeOptions) -> K
     """Granian's server for the app factory `factory` ("module:function")."""
     server = settings.server
     drain = server.drain_timeout_seconds if options.drain_timeout is None else options.drain_timeout
+    if options.proxy_headers:
+        os.environ[FACTORY_ENV] = factory
+        factory = PROXIED_FACTORY
     return KitGranian(
         factory,
         factory=True,
@@ -85,10 +109,6 @@ def granian_server(factory: str, settings: Settings, options: ServeOptions) -> K
 def serve_granian(factory: str, settings: Settings, options: ServeOptions) -> bool:
     """Serves until stopped; False when the app did not start (a worker's lifespan failed, or
     workers kept dying)."""
-    if options.proxy_headers:
-        # TODO(issue 12): forwarded headers under Granian (granian.utils.proxies), with the
-        # trusted addresses from settings rather than Uvicorn's FORWARDED_ALLOW_IPS.
-        raise ValueError("--proxy-headers needs --server uvicorn for now")
     server = granian_server(factory, settings, options)
     with shared_metrics(settings, server.bind_addr) as metrics_dir:
         server.metrics_dir = None if metrics_dir is None else str(metrics_dir)

@@ -166,9 +166,9 @@ class ServerSettings(BaseModel):
     # thread, so a start-up slowed by a busy machine counts, a blocked loop does not).
     worker_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
     # Which server runs the workers: Granian (Rust, hyper) or Uvicorn (uvloop, httptools).
-    # Uvicorn by default until Granian serves a service from the current folder: under Granian
-    # the README's by-hand service (`apiforge new`-style, SQLite, development) never finishes
-    # starting its worker (TODO(issue 12)); everything else passes on both (RELIABILITY.md).
+    # Uvicorn by default: Granian always names itself in `Server` (no setting turns it off),
+    # cannot cancel a request past the drain, and one 2-worker SIGTERM run in 42 left a worker
+    # refusing to stop (README "Serving", RELIABILITY.md); it passes every other test.
     backend: Literal["uvicorn", "granian"] = "uvicorn"
     # From a connection's first byte (or a kept-alive connection's next request) to the end of
     # its headers: past it the connection is closed (a slowloris client holds nothing). Granian
