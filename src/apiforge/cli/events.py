@@ -1,4 +1,5 @@
-"""`apiforge outbox relay|prune` and `apiforge consume stock`: the shop's event processes. The
+"""`apiforge outbox relay|prune`, `apiforge consume stock` and `apiforge webhooks reseal`: the
+shop's event processes and upkeep. The
 relay publishes the outbox (to RabbitMQ when `APIFORGE_EVENTS__AMQP_URL` is set); the stock
 consumer applies the warehouse feed from `APIFORGE_STOCK_FEED__QUEUE`. Both stop on SIGTERM
 or Ctrl-C after the work in hand."""
@@ -23,6 +24,9 @@ outbox_app = typer.Typer(
 )
 consume_app = typer.Typer(
     help="The shop's RabbitMQ consumers.", no_args_is_help=True, rich_markup_mode=None
+)
+webhooks_app = typer.Typer(
+    help="The shop's outbound webhooks.", no_args_is_help=True, rich_markup_mode=None
 )
 
 MetricsPort = Annotated[
@@ -138,3 +142,23 @@ def stock(app: AppOption = DEFAULT_APP) -> None:
             await database.dispose()
 
     _run_until_signalled(work)
+
+
+@webhooks_app.command("reseal")
+def reseal(app: AppOption = DEFAULT_APP) -> None:
+    """Seal every webhook endpoint secret under the first of APIFORGE_WEBHOOKS__SEALING_KEYS
+    (or the key derived from the secret key): those stored before sealing, and those under a
+    key about to be dropped. Run it after putting a new key first; then drop the old one."""
+    settings = _shop_settings(app)
+
+    async def work() -> int:
+        from apiforge.kit import Database, reseal_secrets, webhook_sealer
+        from apiforge.shop.webhooks.models import WebhookEndpoint
+
+        database = Database.from_url(settings.database_url, settings.db)
+        try:
+            return await reseal_secrets(database, WebhookEndpoint, webhook_sealer(settings))
+        finally:
+            await database.dispose()
+
+    typer.echo(f"Resealed {asyncio.run(work())} webhook endpoint secrets.")

@@ -24,6 +24,7 @@ from apiforge.kit import (
     WebhookDispatcher,
     WebhookEvent,
     WebhookSender,
+    webhook_sealer,
 )
 from apiforge.shop.events.schemas import (
     ORDER_CANCELLED,
@@ -46,8 +47,16 @@ SWEEP_BATCH = 500
 
 
 def webhook_sender(state: AppState) -> WebhookSender:
-    """A sender on the app's database and webhook settings (the caller closes its upstream)."""
-    return WebhookSender(state.database, WebhookEndpoint, WebhookDelivery, state.settings.webhooks)
+    """A sender on the app's database and webhook settings, opening the sealed endpoint
+    secrets (the caller closes its upstream)."""
+    settings = state.settings
+    return WebhookSender(
+        state.database,
+        WebhookEndpoint,
+        WebhookDelivery,
+        settings.webhooks,
+        sealer=webhook_sealer(settings),
+    )
 
 
 @WEBHOOK_JOBS.job("webhooks.deliver", max_attempts=3, timeout_seconds=60)
