@@ -2,6 +2,7 @@
 deploy/gunicorn.conf.py, started with a given environment, waited for, stopped by a signal,
 their stderr kept in a file and read back as JSON lines."""
 
+import contextlib
 import json
 import os
 import signal
@@ -75,8 +76,15 @@ def running(command: list[str], env: dict[str, str], log: Path, port: int) -> It
     pythonpath = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     full_env = env | {"PYTHONPATH": pythonpath}
     with log.open("wb") as stderr:
+        # A session of its own, so the cleanup below reaches the workers too: a SIGKILLed
+        # Granian supervisor leaves its workers serving otherwise.
         process = subprocess.Popen(  # noqa: S603  # our own interpreter and arguments
-            command, env=full_env, cwd=log.parent, stdout=stderr, stderr=stderr
+            command,
+            env=full_env,
+            cwd=log.parent,
+            stdout=stderr,
+            stderr=stderr,
+            start_new_session=True,
         )
     server = Server(process, port, log)
     try:
@@ -86,6 +94,8 @@ def running(command: list[str], env: dict[str, str], log: Path, port: int) -> It
         if process.poll() is None:
             process.kill()
             process.wait(timeout=30)
+        with contextlib.suppress(ProcessLookupError):  # workers left behind
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def wait_live(server: Server) -> None:

@@ -3,6 +3,7 @@ processes and its dead letters. Thin: the kit runs the worker (kit.jobs) inside 
 own lifespan; each command loads the service through its app factory."""
 
 import asyncio
+import shutil
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -58,7 +59,7 @@ def worker(
     settings = app_config(built).settings
     count = processes or settings.jobs.processes
     if count > 1:
-        from apiforge.kit import supervise_workers
+        from apiforge.kit import prepare_metrics_dir, supervise_workers
 
         command = [sys.executable, "-m", "apiforge", "worker", "--processes", "1", "--no-health"]
         command += ["--app", app]
@@ -67,11 +68,22 @@ def worker(
         if drain_timeout is not None:
             command += ["--drain-timeout", str(drain_timeout)]
         port = health_port if health_port is not None else settings.jobs.health_port
-        code = asyncio.run(
-            supervise_workers(
-                command, count, health_host=settings.jobs.health_host, health_port=port
+        # Before any process starts: they inherit the directory and write their figures there;
+        # the supervisor's /metrics sums them.
+        metrics_dir = prepare_metrics_dir(settings)
+        try:
+            code = asyncio.run(
+                supervise_workers(
+                    command,
+                    count,
+                    health_host=settings.jobs.health_host,
+                    health_port=port,
+                    metrics_dir=metrics_dir,
+                )
             )
-        )
+        finally:
+            if metrics_dir is not None and settings.metrics.multiproc_dir is None:
+                shutil.rmtree(metrics_dir, ignore_errors=True)
         raise typer.Exit(code)
     options = WorkerOptions(
         concurrency=concurrency,

@@ -33,6 +33,9 @@ class FieldError(BaseModel):
     loc: list[str]
     msg: str
     type: str
+    # Where the input is a document of lines or records (a bulk import): which one, from 1
+    # (0: the document as a whole). Absent for an ordinary request body.
+    line: int | None = Field(default=None, ge=0)
 
 
 class Problem(BaseModel):

@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from apiforge.bench.targets import free_port  # nothing listens there
 from apiforge.kit import Migrations, app_state, create_app
+from apiforge.kit.health.router import Readiness
 from apiforge.kit.settings import HealthSettings, RedisSettings
 from apiforge.shop.migrations import MIGRATIONS_DIR
 from apiforge.shop.models import metadata
@@ -46,7 +47,21 @@ async def _ready(
     if response.status_code != 200:
         assert response.headers["content-type"] == "application/problem+json"
     body: dict[str, Any] = response.json()
+    if response.status_code == 200:  # the body the OpenAPI schema documents
+        assert Readiness.model_validate(body).model_dump() == body
     return response.status_code, body, elapsed
+
+
+async def test_the_schema_documents_the_ready_body(sqlite_url: str) -> None:
+    async with serve(kit_app(sqlite_url)) as client:
+        schema = (await client.get("/openapi.json")).json()
+    answers = schema["paths"]["/health/ready"]["get"]["responses"]
+    assert answers["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Readiness"
+    }
+    assert schema["components"]["schemas"]["Readiness"]["required"] == ["status", "checks"]
+    problem = answers["503"]["content"]["application/problem+json"]["schema"]
+    assert problem == {"$ref": "#/components/schemas/Problem"}
 
 
 async def test_live(sqlite_url: str) -> None:

@@ -1,6 +1,7 @@
 """`apiforge worker` as real processes on the real Redis: SIGTERM with jobs in flight lets them
 finish and leaves the rest queued (none lost, none run twice to completion); the probes and
-/metrics answer; two processes under the supervisor share the queue and stop together."""
+/metrics answer; two processes under the supervisor share the queue, stop together, and the
+supervisor's /metrics sums their figures."""
 
 import asyncio
 import signal
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from redis import Redis
 
 from apiforge.kit.testing import running_app
@@ -28,6 +30,21 @@ async def _send(
     async with running_app(app):
         for _ in range(count):
             await queue_of(app).send(job, **kwargs)
+
+
+def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def _scrape_depth(port: int) -> float | None:
+    with urllib.request.urlopen(
+        f"http://127.0.0.1:{port}/metrics", timeout=5
+    ) as metrics:  # loopback
+        return _samples(metrics.read().decode()).get(("apiforge_jobs_queue_depth", ()))
 
 
 @pytest.fixture
@@ -108,6 +125,17 @@ def test_two_processes_under_a_supervisor_share_the_queue_and_stop_together(
             f"http://127.0.0.1:{port}/health/ready", timeout=5
         ) as ready:  # loopback
             assert ready.status == 200
+        # The supervisor's /metrics sums both processes: every job once, whoever ran it.
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/metrics", timeout=5
+        ) as metrics:  # loopback
+            samples = _samples(metrics.read().decode())
+        assert samples[("apiforge_jobs_succeeded_total", (("job", "tests.slow"),))] == JOBS
+        assert samples[("apiforge_jobs_started_total", (("job", "tests.slow"),))] == JOBS
+        # Sampled by the processes themselves (nobody scrapes them): the queue is drained.
+        wait_until(
+            lambda: _scrape_depth(port) == 0, "the supervisor's queue depth sampled at 0", pair
+        )
         assert pair.terminate() == 0
         stopped = [line for line in pair.lines() if line["event"] == "worker stopped"]
     assert len(stopped) == 2  # each process drained and stopped on the forwarded SIGTERM

@@ -11,10 +11,11 @@ at once (the reads fall back to the database). Each check's result is also the
 import asyncio
 import logging
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 
 from apiforge.kit.problems import problem_response
 from apiforge.kit.state import AppState, app_config, app_state
@@ -55,6 +56,17 @@ async def _schema_current(state: AppState, migrations: "Migrations") -> None:
     state.schema_current = True
 
 
+CheckResult = Literal["ok", "pending", "timeout", "error"]
+
+
+class Readiness(BaseModel):
+    """`/health/ready`'s 200 body (documentation only: the route builds it by hand). A 503 is
+    a problem with the same `checks` beside its detail."""
+
+    status: Literal["ok", "degraded"]
+    checks: dict[str, CheckResult]
+
+
 @health_router.get("/live", summary="The process is up")
 async def live() -> dict[str, str]:
     return {"status": "ok"}
@@ -64,10 +76,8 @@ async def live() -> dict[str, str]:
     "/ready",
     summary="Dependencies answer",
     responses={
-        503: {
-            "description": "A dependency did not answer",
-            "content": {"application/problem+json": {}},
-        }
+        200: {"model": Readiness, "description": "Ready (`degraded`: an optional one failed)"},
+        503: {"description": "A required dependency did not answer"},
     },
 )
 async def ready(request: Request) -> Response:

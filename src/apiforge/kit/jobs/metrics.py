@@ -55,6 +55,8 @@ def build_job_metrics(registry: CollectorRegistry, namespace: str) -> JobMetrics
             f"{namespace}_jobs_queue_depth",
             "Messages waiting or unacknowledged in the queue (sampled when scraped).",
             registry=registry,
-            multiprocess_mode="max",
+            # Under a supervisor every process samples the same queue: the highest of the
+            # live ones' latest samples (a dead process's is swept).
+            multiprocess_mode="livemax",
         ),
     )

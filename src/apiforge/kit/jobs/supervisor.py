@@ -1,6 +1,7 @@
 """`apiforge worker --processes N`: N worker processes under one supervisor, which forwards
 SIGTERM/SIGINT to them (each drains on its own), restarts one that dies unasked, and answers the
-probes for all (live while it runs, ready while every process is). Not for: one process (the
+probes for all (live while it runs, ready while every process is) and /metrics with every
+process's figures summed (prometheus_client's multiprocess files). Not for: one process (the
 Deployment runs one per pod; kit.jobs.worker)."""
 
 import asyncio
@@ -8,11 +9,13 @@ import logging
 import signal
 import subprocess
 from collections.abc import Sequence
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
 from apiforge.kit.jobs.health import WorkerHealth
 from apiforge.kit.logs import log_fields
+from apiforge.kit.metrics.multiprocess import multiprocess_registry, sweep_dead_processes
 
 logger = logging.getLogger("apiforge.jobs")
 _POLL_SECONDS = 0.5
@@ -20,16 +23,26 @@ _RESTART_PAUSE_SECONDS = 1.0
 
 
 async def supervise_workers(
-    command: Sequence[str], processes: int, *, health_host: str, health_port: int | None
+    command: Sequence[str],
+    processes: int,
+    *,
+    health_host: str,
+    health_port: int | None,
+    metrics_dir: Path | None = None,
 ) -> int:
     """Runs `command` (one worker process, without probes of its own) `processes` times until
-    SIGTERM/SIGINT; returns the exit code (non-zero when a process ended badly at shutdown)."""
+    SIGTERM/SIGINT; returns the exit code (non-zero when a process ended badly at shutdown).
+    `metrics_dir`: the PROMETHEUS_MULTIPROC_DIR the processes write to (`prepare_metrics_dir`,
+    called before this), summed on the probe port's /metrics; None: no metrics there."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
     children = [_spawn(command) for _ in range(processes)]
-    health = WorkerHealth(CollectorRegistry(), ready=True)
+    registry = (
+        CollectorRegistry() if metrics_dir is None else multiprocess_registry(str(metrics_dir))
+    )
+    health = WorkerHealth(registry, ready=True)
     if health_port is not None:
         health_port = await health.start(health_host, health_port)
     log_fields(
@@ -48,6 +61,8 @@ async def supervise_workers(
                     {"pid": child.pid, "returncode": child.returncode},
                 )
                 await asyncio.sleep(_RESTART_PAUSE_SECONDS)
+                if metrics_dir is not None:  # its queue-depth sample stops counting
+                    sweep_dead_processes(str(metrics_dir))
                 children[index] = _spawn(command)
         health.ready = all(child.poll() is None for child in children)
         try:

@@ -26,6 +26,8 @@ logger = logging.getLogger("apiforge.jobs")
 # What a drained worker leaves behind is redelivered; an abandoned job must not be
 # acknowledged as done by its cancellation, so the process leaves without cancelling it.
 ABANDONED_EXIT = 0
+# How often a supervised process samples the queue depth (Prometheus scrapes every 15-30 s).
+DEPTH_SAMPLE_SECONDS = 10.0
 _IN_WORKER: ContextVar[bool] = ContextVar("apiforge_in_worker", default=False)
 
 
@@ -87,6 +89,9 @@ async def _serve(queue: JobQueue, options: WorkerOptions, health_host: str) -> N
     if options.serve_health and port is not None:
         port = await health.start(health_host, port)
     await queue.become_worker()
+    # Supervised (no probe port of its own), nobody scrapes this process: it samples the
+    # queue's depth itself for the supervisor's /metrics.
+    sampling = None if options.serve_health else asyncio.create_task(_sample_depth(queue))
     with ThreadPoolExecutor(max_workers=1) as executor:
         receiver = Receiver(
             queue.broker,
@@ -114,6 +119,8 @@ async def _serve(queue: JobQueue, options: WorkerOptions, health_host: str) -> N
             log_fields(logger, logging.INFO, "worker draining", {"running": queue.running})
             await listening
         stop.cancel()
+        if sampling is not None:
+            sampling.cancel()
         await health.stop()
         if queue.running:
             log_fields(
@@ -125,6 +132,12 @@ async def _serve(queue: JobQueue, options: WorkerOptions, health_host: str) -> N
             _leave_now()
         listening.result()  # a broker failure surfaces here
     log_fields(logger, logging.INFO, "worker stopped", {"pid": os.getpid()})
+
+
+async def _sample_depth(queue: JobQueue) -> None:
+    while True:
+        await queue.sample_depth()
+        await asyncio.sleep(DEPTH_SAMPLE_SECONDS)
 
 
 def _leave_now() -> None:
