@@ -59,7 +59,12 @@ def worker(
     settings = app_config(built).settings
     count = processes or settings.jobs.processes
     if count > 1:
-        from apiforge.kit import prepare_metrics_dir, supervise_workers
+        from apiforge.kit import (
+            multiprocess_registry,
+            prepare_metrics_dir,
+            supervise_workers,
+            sweep_dead_processes,
+        )
 
         command = [sys.executable, "-m", "apiforge", "worker", "--processes", "1", "--no-health"]
         command += ["--app", app]
@@ -71,6 +76,7 @@ def worker(
         # Before any process starts: they inherit the directory and write their figures there;
         # the supervisor's /metrics sums them.
         metrics_dir = prepare_metrics_dir(settings)
+        summed = None if metrics_dir is None else str(metrics_dir)
         try:
             code = asyncio.run(
                 supervise_workers(
@@ -78,7 +84,9 @@ def worker(
                     count,
                     health_host=settings.jobs.health_host,
                     health_port=port,
-                    metrics_dir=metrics_dir,
+                    metrics=None if summed is None else multiprocess_registry(summed),
+                    # A replaced process's queue-depth sample stops counting (livemax).
+                    on_replace=None if summed is None else lambda: sweep_dead_processes(summed),
                 )
             )
         finally:

@@ -115,7 +115,7 @@ from apiforge.kit.jobs import (
 )
 from apiforge.kit.logs import configure_logging
 from apiforge.kit.mail import Mailer, MailError, MailSink, MailTemplates
-from apiforge.kit.metrics import mark_process_dead
+from apiforge.kit.metrics import mark_process_dead, multiprocess_registry, sweep_dead_processes
 from apiforge.kit.money import MoneyMinor, format_minor, parse_money
 from apiforge.kit.openapi import problem_responses
 from apiforge.kit.outbox import (
@@ -409,6 +409,7 @@ __all__ = [
     "generate_webhook_secret",
     "is_postgres",
     "mark_process_dead",
+    "multiprocess_registry",
     "new_refresh_token",
     "parse_money",
     "prepare_metrics_dir",
@@ -434,6 +435,7 @@ __all__ = [
     "serve_metrics",
     "sign_webhook",
     "supervise_workers",
+    "sweep_dead_processes",
     "table_of",
     "tenancy_dependency",
     "tenant_owned",

@@ -8,14 +8,12 @@ import asyncio
 import logging
 import signal
 import subprocess
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Callable, Sequence
 
 from prometheus_client import CollectorRegistry
 
 from apiforge.kit.jobs.health import WorkerHealth
 from apiforge.kit.logs import log_fields
-from apiforge.kit.metrics.multiprocess import multiprocess_registry, sweep_dead_processes
 
 logger = logging.getLogger("apiforge.jobs")
 _POLL_SECONDS = 0.5
@@ -28,21 +26,20 @@ async def supervise_workers(
     *,
     health_host: str,
     health_port: int | None,
-    metrics_dir: Path | None = None,
+    metrics: CollectorRegistry | None = None,
+    on_replace: Callable[[], object] | None = None,
 ) -> int:
     """Runs `command` (one worker process, without probes of its own) `processes` times until
     SIGTERM/SIGINT; returns the exit code (non-zero when a process ended badly at shutdown).
-    `metrics_dir`: the PROMETHEUS_MULTIPROC_DIR the processes write to (`prepare_metrics_dir`,
-    called before this), summed on the probe port's /metrics; None: no metrics there."""
+    `metrics`: what the probe port's /metrics answers (the processes' figures summed:
+    `multiprocess_registry` over the directory `prepare_metrics_dir` gave them; None: nothing);
+    `on_replace` runs before a dead process is replaced (`sweep_dead_processes` there)."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
     children = [_spawn(command) for _ in range(processes)]
-    registry = (
-        CollectorRegistry() if metrics_dir is None else multiprocess_registry(str(metrics_dir))
-    )
-    health = WorkerHealth(registry, ready=True)
+    health = WorkerHealth(CollectorRegistry() if metrics is None else metrics, ready=True)
     if health_port is not None:
         health_port = await health.start(health_host, health_port)
     log_fields(
@@ -61,8 +58,8 @@ async def supervise_workers(
                     {"pid": child.pid, "returncode": child.returncode},
                 )
                 await asyncio.sleep(_RESTART_PAUSE_SECONDS)
-                if metrics_dir is not None:  # its queue-depth sample stops counting
-                    sweep_dead_processes(str(metrics_dir))
+                if on_replace is not None:
+                    on_replace()
                 children[index] = _spawn(command)
         health.ready = all(child.poll() is None for child in children)
         try:
