@@ -92,32 +92,64 @@ def test_migration_completes_before_the_api_starts() -> None:
     assert migrate["restart"] == "no"
 
 
-def test_services_started_by_default_run_existing_commands() -> None:
-    """The consumer waits for `apiforge consume stock` (events, issue 11): until then it stays
-    out of a plain `up`, in a profile."""
-    started = []
+def test_services_run_existing_commands_and_events_wait_for_their_profile() -> None:
+    """A plain `up` starts the api and its background processes; the stock feed consumer and
+    RabbitMQ only with `--profile events`."""
+    started: list[str] = []
+    events: list[str] = []
     for name, service in _services().items():
         if service["image"] != APIFORGE_IMAGE:
             continue
-        command = service.get("command", ["serve"])
-        if service.get("profiles"):
-            continue
-        parse_apiforge_args(command)
-        started.append(name)
+        parse_apiforge_args(service.get("command", ["serve"]))
+        (events if service.get("profiles") else started).append(name)
     assert sorted(started) == ["api", "migrate", "scheduler", "worker"]
-    assert _services()["consumer"]["profiles"] == ["events"]
+    assert events == ["consumer"]
+    consumer = _services()["consumer"]
+    assert parse_apiforge_args(consumer["command"]) == ["consume", "stock"]
+    assert consumer["depends_on"]["rabbitmq"]["condition"] == "service_healthy"
+    assert _services()["rabbitmq"]["profiles"] == ["events"]
+
+
+def _environment(service: str, **exported: str) -> dict[str, str]:
+    """A service's environment as compose interpolates it, with `exported` variables set."""
+    values = {"POSTGRES_PASSWORD": "apiforge", "APIFORGE_EVENTS__AMQP_URL": "", **exported}
+    environment: dict[str, str] = {}
+    for name, value in _services()[service]["environment"].items():
+        if name == "APIFORGE_SECRET_KEY":
+            continue
+        for variable, given in values.items():
+            value = value.replace(f"${{{variable}:-apiforge}}", given or "apiforge")
+            value = value.replace(f"${{{variable}:-}}", given)
+        assert "${" not in value, f"{service}: {name} not interpolated by this test"
+        environment[name] = value
+    return environment | {"APIFORGE_SECRET_KEY": FAKE_SECRET_KEY}
+
+
+def test_the_worker_relays_to_rabbitmq_only_with_the_events_profile(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The worker runs the outbox relay (PostgreSQL: kit.outbox.embedded); it publishes to the
+    broker only when the profile's URL is exported, and the consumer reads the same one."""
+    plain = settings_from(_environment("worker"), monkeypatch)
+    assert not plain.is_sqlite
+    assert plain.events.embedded_relay is None  # unset: the worker relays on PostgreSQL
+    assert plain.events.amqp_url is None
+    url = "amqp://apiforge:apiforge@rabbitmq:5672/"
+    for service in ("worker", "consumer"):
+        events = settings_from(_environment(service, APIFORGE_EVENTS__AMQP_URL=url), monkeypatch)
+        assert events.events.amqp_url is not None
+        target = urlsplit(events.events.amqp_url.get_secret_value())
+        assert target.hostname == "rabbitmq"
+        assert target.hostname in _services()
+    rabbit = _services()["rabbitmq"]["environment"]
+    assert rabbit["RABBITMQ_DEFAULT_USER"] == "apiforge"
 
 
 def test_the_worker_and_scheduler_probe_their_own_port_and_outlast_the_drain(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     services = _services()
-    environment = {
-        name: value.replace("${POSTGRES_PASSWORD:-apiforge}", "apiforge")
-        for name, value in services["worker"]["environment"].items()
-        if name != "APIFORGE_SECRET_KEY"
-    }
-    settings = settings_from(environment | {"APIFORGE_SECRET_KEY": FAKE_SECRET_KEY}, monkeypatch)
+    settings = settings_from(_environment("worker"), monkeypatch)
     assert settings.jobs_broker == "redis"
     for name in ("worker", "scheduler"):
         probe = " ".join(services[name]["healthcheck"]["test"])
@@ -129,12 +161,7 @@ def test_the_worker_and_scheduler_probe_their_own_port_and_outlast_the_drain(
 def test_apiforge_environment_is_a_valid_production_configuration(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    environment = {
-        name: value.replace("${POSTGRES_PASSWORD:-apiforge}", "apiforge")
-        for name, value in _services()["api"]["environment"].items()
-        if name != "APIFORGE_SECRET_KEY"
-    }
-    settings = settings_from(environment | {"APIFORGE_SECRET_KEY": FAKE_SECRET_KEY}, monkeypatch)
+    settings = settings_from(_environment("api"), monkeypatch)
     assert not settings.metrics_on_main_port
     # The api gets longer than the drain to stop before docker kills it.
     grace = int(_services()["api"]["stop_grace_period"].removesuffix("s"))

@@ -1,7 +1,8 @@
-"""deploy/k8s/workers: the job worker and the scheduler as Deployments of their own (schema
-validation is test_k8s.py's, over every file): commands the CLI has, probes on the kit's worker
-probe port, a grace period over the drain, locked-down pods, the API's image and configuration,
-and connections that still fit PostgreSQL beside the API at its peak."""
+"""deploy/k8s/workers: the job worker (which runs the outbox relay), the scheduler and the stock
+feed consumer as Deployments of their own (schema validation is test_k8s.py's, over every
+file): commands the CLI has, probes on the kit's worker probe port, a grace period over the
+drain, locked-down pods, the API's image and configuration, and connections that still fit
+PostgreSQL beside the API at its peak."""
 
 from typing import Any
 
@@ -50,6 +51,7 @@ def _settings(workload: Document, monkeypatch: pytest.MonkeyPatch) -> Settings:
         "APIFORGE_SECRET_KEY": FAKE_SECRET_KEY,
         "APIFORGE_DATABASE_URL": "postgresql+asyncpg://apiforge@postgres/apiforge",
         "APIFORGE_REDIS_URL": "redis://redis:6379/0",
+        "APIFORGE_EVENTS__AMQP_URL": "amqp://apiforge:x@rabbitmq:5672/",
     }
     return settings_from(config | own | secret, monkeypatch)
 
@@ -65,6 +67,21 @@ def test_the_kustomization_lists_existing_files_and_the_api_image() -> None:
 def test_they_run_existing_commands() -> None:
     assert parse_apiforge_args(_container(_by_component("worker"))["args"]) == ["worker"]
     assert parse_apiforge_args(_container(_by_component("scheduler"))["args"]) == ["scheduler"]
+    consumer = _container(_by_component("consumer"))["args"]
+    assert parse_apiforge_args(consumer) == ["consume", "stock"]
+
+
+def test_the_worker_relays_and_the_consumer_has_its_broker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No relay Deployment: on PostgreSQL with `events.embedded_relay` unset the worker runs
+    the relay (kit.outbox.embedded.relays_here); the consumer reads the broker URL."""
+    names = {doc["metadata"]["name"] for doc in WORKERS}
+    assert names == {"apiforge-worker", "apiforge-scheduler", "apiforge-consumer"}
+    worker = _settings(_by_component("worker"), monkeypatch)
+    assert (worker.is_sqlite, worker.events.embedded_relay) == (False, None)
+    consumer = _settings(_by_component("consumer"), monkeypatch)
+    assert consumer.events.amqp_url is not None
 
 
 @pytest.mark.parametrize("component", ["worker", "scheduler"])
@@ -90,7 +107,7 @@ def test_the_worker_gets_its_drain_before_sigkill(monkeypatch: pytest.MonkeyPatc
     assert grace >= drain + SHUTDOWN_MARGIN_SECONDS
 
 
-@pytest.mark.parametrize("component", ["worker", "scheduler"])
+@pytest.mark.parametrize("component", ["worker", "scheduler", "consumer"])
 def test_worker_pods_run_locked_down(component: str) -> None:
     api_checks.test_pods_run_locked_down(_by_component(component))
 
@@ -103,6 +120,12 @@ def test_connections_fit_beside_the_api_at_its_peak(monkeypatch: pytest.MonkeyPa
     worker = _by_component("worker")
     assert worker["spec"]["strategy"]["rollingUpdate"]["maxSurge"] == 0
     worker_connections = worker["spec"]["replicas"] * _settings(worker, monkeypatch).db.pool_size
+    consumer = _by_component("consumer")
+    assert consumer["spec"]["strategy"]["rollingUpdate"]["maxSurge"] == 0
+    consumer_settings = _settings(consumer, monkeypatch)
+    consumer_connections = consumer["spec"]["replicas"] * (
+        consumer_settings.db.pool_size + consumer_settings.db.max_overflow
+    )
     # The scheduler only sends messages: it opens no database connection.
-    total = api_connections + worker_connections + CONNECTION_HEADROOM
+    total = api_connections + worker_connections + consumer_connections + CONNECTION_HEADROOM
     assert total <= PG_MAX_CONNECTIONS

@@ -117,6 +117,19 @@ def test_nested_sections_read_from_the_environment(monkeypatch: pytest.MonkeyPat
     assert settings.health.check_timeout_seconds == 0.5
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"), [("", None), ("amqp://u:p@rabbitmq:5672/", "amqp://u:p@rabbitmq:5672/")]
+)
+def test_an_empty_broker_url_means_no_broker(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: str | None
+) -> None:
+    """Compose's `${APIFORGE_EVENTS__AMQP_URL:-}` outside the events profile."""
+    monkeypatch.setenv("APIFORGE_ENVIRONMENT", "test")
+    monkeypatch.setenv("APIFORGE_EVENTS__AMQP_URL", value)
+    url = Settings(_env_file=None).events.amqp_url
+    assert (None if url is None else url.get_secret_value()) == expected
+
+
 def test_secret_key_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("APIFORGE_SECRET_KEY", LONG_KEY)
     assert Settings(_env_file=None).signing_key == LONG_KEY

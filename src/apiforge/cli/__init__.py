@@ -12,7 +12,7 @@ from apiforge import __version__
 from apiforge.cli.bench import bench
 from apiforge.cli.check import check
 from apiforge.cli.db import db_app
-from apiforge.cli.events import consume_app, outbox_app
+from apiforge.cli.events import consume_app, outbox_app, webhooks_app
 from apiforge.cli.new import new
 from apiforge.cli.serve import serve
 from apiforge.cli.services import services
@@ -54,6 +54,7 @@ app.command()(serve)
 app.add_typer(db_app, name="db")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(consume_app, name="consume")
+app.add_typer(webhooks_app, name="webhooks")
 app.command()(check)
 app.command()(new)
 app.command()(bench)

@@ -1,4 +1,5 @@
-"""`apiforge outbox relay|prune` and `apiforge consume stock`: the shop's event processes. The
+"""`apiforge outbox relay|prune`, `apiforge consume stock` and `apiforge webhooks reseal`: the
+shop's event processes and upkeep. The
 relay publishes the outbox (to RabbitMQ when `APIFORGE_EVENTS__AMQP_URL` is set); the stock
 consumer applies the warehouse feed from `APIFORGE_STOCK_FEED__QUEUE`. Both stop on SIGTERM
 or Ctrl-C after the work in hand."""
@@ -23,6 +24,9 @@ outbox_app = typer.Typer(
 )
 consume_app = typer.Typer(
     help="The shop's RabbitMQ consumers.", no_args_is_help=True, rich_markup_mode=None
+)
+webhooks_app = typer.Typer(
+    help="The shop's outbound webhooks.", no_args_is_help=True, rich_markup_mode=None
 )
 
 MetricsPort = Annotated[
@@ -60,8 +64,10 @@ def _run_until_signalled(work: Callable[[asyncio.Event], Awaitable[None]]) -> No
 
 @outbox_app.command("relay")
 def relay(app: AppOption = DEFAULT_APP, metrics_port: MetricsPort = None) -> None:
-    """Publish the outbox's events until stopped (on PostgreSQL, where the API's processes do
-    not relay; several may run: they share the work without breaking per-aggregate order)."""
+    """Publish the outbox's events until stopped, to RabbitMQ and the webhook deliveries (on
+    PostgreSQL `apiforge worker` relays by default; run this with
+    APIFORGE_EVENTS__EMBEDDED_RELAY=false to relay apart. Several may run: they share the work
+    without breaking per-aggregate order)."""
     settings = _shop_settings(app)
 
     async def work(stop: asyncio.Event) -> None:
@@ -69,6 +75,7 @@ def relay(app: AppOption = DEFAULT_APP, metrics_port: MetricsPort = None) -> Non
 
         from apiforge.kit import Database, OutboxMetrics, relay_for
         from apiforge.shop.events.models import OutboxEvent
+        from apiforge.shop.webhooks.jobs import WebhookSink
 
         registry = CollectorRegistry()
         metrics = OutboxMetrics.create(registry, settings.service_name)
@@ -76,7 +83,12 @@ def relay(app: AppOption = DEFAULT_APP, metrics_port: MetricsPort = None) -> Non
             start_http_server(metrics_port, addr="0.0.0.0", registry=registry)  # noqa: S104  # a pod's metrics port
         database = Database.from_url(settings.database_url, settings.db, name="apiforge-relay")
         try:
-            async with relay_for(database, OutboxEvent, settings.events, metrics=metrics) as r:
+            # No job queue here: the deliveries it writes go out on the worker's next
+            # `webhooks.send_due` sweep (`apiforge worker` relays and sends them at once).
+            sinks = [WebhookSink(None)]
+            async with relay_for(
+                database, OutboxEvent, settings.events, sinks=sinks, metrics=metrics
+            ) as r:
                 logging.getLogger("apiforge.outbox").info("outbox relay started")
                 await r.run(stop)
         finally:
@@ -130,3 +142,23 @@ def stock(app: AppOption = DEFAULT_APP) -> None:
             await database.dispose()
 
     _run_until_signalled(work)
+
+
+@webhooks_app.command("reseal")
+def reseal(app: AppOption = DEFAULT_APP) -> None:
+    """Seal every webhook endpoint secret under the first of APIFORGE_WEBHOOKS__SEALING_KEYS
+    (or the key derived from the secret key): those stored before sealing, and those under a
+    key about to be dropped. Run it after putting a new key first; then drop the old one."""
+    settings = _shop_settings(app)
+
+    async def work() -> int:
+        from apiforge.kit import Database, reseal_secrets, webhook_sealer
+        from apiforge.shop.webhooks.models import WebhookEndpoint
+
+        database = Database.from_url(settings.database_url, settings.db)
+        try:
+            return await reseal_secrets(database, WebhookEndpoint, webhook_sealer(settings))
+        finally:
+            await database.dispose()
+
+    typer.echo(f"Resealed {asyncio.run(work())} webhook endpoint secrets.")

@@ -126,6 +126,7 @@ from apiforge.kit.outbox import (
     OutboxMessage,
     OutboxMetrics,
     OutboxRelay,
+    TransactionalSink,
     embedded_relay,
     record_event,
     record_events,
@@ -205,6 +206,8 @@ from apiforge.kit.webhooks import DeliveryStatus as WebhookDeliveryStatus
 from apiforge.kit.webhooks import EndpointStatus as WebhookEndpointStatus
 from apiforge.kit.webhooks import Outcome as WebhookOutcome
 from apiforge.kit.webhooks import (
+    SealedSecretError,
+    SecretSealer,
     WebhookDeliveryMixin,
     WebhookDispatcher,
     WebhookEndpointMixin,
@@ -215,6 +218,8 @@ from apiforge.kit.webhooks import (
     WebhookTargetError,
     WebhookTimestampError,
     WebhookVerificationError,
+    reseal_secrets,
+    webhook_sealer,
 )
 from apiforge.kit.webhooks import generate_secret as generate_webhook_secret
 from apiforge.kit.webhooks import resolve_target as resolve_webhook_target
@@ -335,6 +340,8 @@ __all__ = [
     "RoleLadder",
     "RowId",
     "SafeStr",
+    "SealedSecretError",
+    "SecretSealer",
     "ServeOptions",
     "ServerSettings",
     "ServiceUnavailableError",
@@ -353,6 +360,7 @@ __all__ = [
     "Throttle",
     "TieredCache",
     "TracingSettings",
+    "TransactionalSink",
     "UTCDateTime",
     "UnauthenticatedError",
     "UnknownJobError",
@@ -417,6 +425,7 @@ __all__ = [
     "relay_for",
     "require_roles",
     "require_scopes",
+    "reseal_secrets",
     "resolve_webhook_target",
     "row_level_security_sql",
     "run_alembic_env",
@@ -436,5 +445,6 @@ __all__ = [
     "utc_text_sql",
     "utcnow",
     "verify_webhook",
+    "webhook_sealer",
     "webhook_signature_headers",
 ]

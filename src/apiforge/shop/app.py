@@ -7,7 +7,7 @@ Run it with `apiforge serve` (the default `--app`) or
 from fastapi import FastAPI
 
 from apiforge import __version__
-from apiforge.kit import create_app, embedded_relay
+from apiforge.kit import JobRegistry, create_app, embedded_relay
 from apiforge.shop.accounts.router import router as accounts_router
 from apiforge.shop.api_keys.router import router as api_keys_router
 from apiforge.shop.catalog.dependencies import catalog_front_cache
@@ -24,6 +24,7 @@ from apiforge.shop.organizations.router import router as organizations_router
 from apiforge.shop.payments.router import router as payments_router
 from apiforge.shop.ratelimits import SHOP_RATE_LIMITS
 from apiforge.shop.settings import ShopSettings
+from apiforge.shop.webhooks.jobs import WEBHOOK_JOBS, webhook_sinks
 from apiforge.shop.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """A reference shop built on apiforge.kit: accounts with revocable JWT access
@@ -31,6 +32,14 @@ tokens and rotating refresh tokens, organizations (B2B tenants) with hierarchica
 keys, a catalog with keyset pagination and search, and orders (personal or an organization's)
 whose stock is checked and decremented in one transaction. Authenticate with a bearer token
 or an organization's API key (`X-API-Key`). Errors are `application/problem+json`."""
+
+
+def shop_jobs() -> JobRegistry:
+    """Every domain's jobs in one registry (what the worker and the scheduler run)."""
+    jobs = JobRegistry()
+    jobs.include(ORDER_JOBS)
+    jobs.include(WEBHOOK_JOBS)
+    return jobs
 
 
 def create_shop_app(settings: ShopSettings | None = None) -> FastAPI:
@@ -57,11 +66,11 @@ def create_shop_app(settings: ShopSettings | None = None) -> FastAPI:
         identity_store=ShopIdentityStore,
         idempotency_keys=IdempotencyKey,
         rate_limits=SHOP_RATE_LIMITS,
-        # The outbox relayed from this process on SQLite (on PostgreSQL `apiforge outbox
-        # relay` publishes, unless APIFORGE_EVENTS__EMBEDDED_RELAY=true).
-        # TODO(issue 11): the webhook dispatcher registers here as an in-process sink.
-        lifespan_resources=[embedded_relay(OutboxEvent)],
-        jobs=ORDER_JOBS,
+        # The outbox relayed from this process on SQLite, from `apiforge worker` on
+        # PostgreSQL (kit.outbox.embedded.relays_here), to RabbitMQ if configured and to the
+        # webhook deliveries.
+        lifespan_resources=[embedded_relay(OutboxEvent, webhook_sinks)],
+        jobs=shop_jobs(),
         dead_jobs=DeadJobRecord,
         mail=True,
     )

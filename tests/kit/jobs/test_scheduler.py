@@ -1,6 +1,8 @@
 """`apiforge scheduler`: two running at once send each tick of a scheduled job once (the tick is
-claimed in Redis); the tick arithmetic."""
+claimed in Redis); the tick arithmetic; with the in-process broker, the schedule run inside
+the serving process (`jobs.embedded_scheduler`)."""
 
+import asyncio
 import time
 import uuid
 from datetime import timedelta
@@ -12,6 +14,10 @@ from redis import Redis
 from taskiq import ScheduledTask
 
 from apiforge.kit.jobs.scheduler import tick_of
+from apiforge.kit.testing import running_app
+from tests.kit.apps import restored_logging
+from tests.kit.jobs.app import jobs_app
+from tests.kit.jobs.conftest import job_settings, queue_of
 from tests.kit.jobs.processes import apiforge, service_env
 
 RUN_SECONDS = 3.0
@@ -61,3 +67,33 @@ def test_a_tick_is_the_cron_minute_or_the_interval_slot() -> None:
         task_name="t", labels={}, args=[], kwargs={}, interval=timedelta(seconds=30)
     )
     assert tick_of(delta, 61.0) == (2, 30)
+
+
+async def test_the_in_process_broker_runs_the_schedule_in_the_serving_process(
+    jobs_db: str, redis_url: str, redis_client: Any
+) -> None:
+    settings = job_settings(jobs_db, redis_url, embedded_scheduler=True)
+    with restored_logging():
+        app = jobs_app(settings)
+        async with running_app(app):
+            assert _schedule_tasks() == 1
+            registry = queue_of(app).metrics_registry
+            labels = {"job": "tests.tick"}
+            async with asyncio.timeout(10):  # every second: a bound, not a measurement
+                while True:
+                    if registry.get_sample_value("apiforge_jobs_succeeded_total", labels):
+                        break
+                    await asyncio.sleep(0.1)
+        assert _schedule_tasks() == 0
+
+
+async def test_tests_run_no_schedule_unless_asked(
+    jobs_db: str, redis_url: str, redis_client: Any
+) -> None:
+    with restored_logging():
+        async with running_app(jobs_app(job_settings(jobs_db, redis_url))):
+            assert _schedule_tasks() == 0
+
+
+def _schedule_tasks() -> int:
+    return sum(1 for task in asyncio.all_tasks() if task.get_name() == "jobs-schedule")

@@ -5,8 +5,8 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import Integer, MetaData, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from apiforge.kit import Database, OutboxEventMixin, OutboxMessage
 from apiforge.kit.db.base import NAMING_CONVENTION
@@ -21,6 +21,14 @@ class _Base(DeclarativeBase):
 
 class Event(OutboxEventMixin, _Base):
     __tablename__ = TABLE
+
+
+class Note(_Base):
+    """What a transactional sink writes per event it takes (in the relay's transaction)."""
+
+    __tablename__ = f"{TABLE}_notes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36))
 
 
 class MemorySink:

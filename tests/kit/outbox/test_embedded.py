@@ -3,7 +3,9 @@ request's transaction records reaches the app's in-process sink while the app ru
 `events.embedded_relay` off nothing is relayed in the process."""
 
 import asyncio
+import contextvars
 
+import pytest
 from fastapi import APIRouter
 from sqlalchemy import select
 
@@ -17,6 +19,8 @@ from apiforge.kit import (
     embedded_relay,
     record_event,
 )
+from apiforge.kit.jobs.worker import _IN_WORKER
+from apiforge.kit.outbox.embedded import relays_here
 from apiforge.kit.testing import bearer_headers
 from tests.kit.apps import kit_settings, serve
 from tests.kit.outbox.tables import Event, outbox_database
@@ -75,3 +79,24 @@ async def test_by_default_it_relays_on_sqlite_only(kit_database_url: str) -> Non
     async with outbox_database(kit_database_url), serve(app):
         expected = 1 if app_state(app).database.is_sqlite else 0
         assert _relay_tasks() == expected
+
+
+@pytest.mark.parametrize(
+    ("setting", "sqlite", "worker", "expected"),
+    [
+        (None, True, False, True),  # make run: the serving process relays
+        (None, True, True, False),  # ... and a worker beside it does not (one writer)
+        (None, False, False, False),  # PostgreSQL: the API's processes never wait on a broker
+        (None, False, True, True),  # ... the worker relays
+        (False, False, True, False),  # a separate `apiforge outbox relay` does
+        (True, False, False, True),
+    ],
+)
+def test_which_process_relays(
+    setting: bool | None, sqlite: bool, worker: bool, expected: bool
+) -> None:
+    def decide() -> bool:
+        _IN_WORKER.set(worker)
+        return relays_here(EventsSettings(embedded_relay=setting), is_sqlite=sqlite)
+
+    assert contextvars.copy_context().run(decide) is expected

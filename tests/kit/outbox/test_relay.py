@@ -11,9 +11,19 @@ from datetime import timedelta
 import orjson
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit import CallbackSink, Database, OutboxMessage, OutboxRelay, record_event, utcnow
-from tests.kit.outbox.tables import Event, MemorySink, first_seen_order, outbox_database
+from apiforge.kit import (
+    CallbackSink,
+    Database,
+    OutboxMessage,
+    OutboxRelay,
+    TransactionalSink,
+    after_commit,
+    record_event,
+    utcnow,
+)
+from tests.kit.outbox.tables import Event, MemorySink, Note, first_seen_order, outbox_database
 
 
 @pytest.fixture
@@ -184,3 +194,56 @@ async def test_concurrent_relays_keep_each_aggregates_order(kit_postgres_url: st
             assert sequences == sorted(sequences)
             assert len(sequences) == 40
         assert sum(relay.stats.published for relay in relays) == 200
+
+
+class NoteSink:
+    """A `TransactionalSink`: a `Note` per event in the relay's transaction, and an
+    after-commit callback; for the aggregates in `refuse` it writes its row, then raises."""
+
+    name = "notes"
+
+    def __init__(self) -> None:
+        self.refuse: set[str] = set()
+        self.committed: list[str] = []
+
+    async def publish_in(self, session: AsyncSession, message: OutboxMessage) -> None:
+        session.add(Note(event_id=message.event_id))
+        await session.flush()
+        if message.aggregate_id in self.refuse:
+            raise ConnectionError("refused after writing")
+
+        async def note_commit() -> None:
+            self.committed.append(message.event_id)
+
+        after_commit(session, note_commit)
+
+
+async def _notes(database: Database) -> list[str]:
+    async with database.read_session() as session:
+        return list((await session.scalars(select(Note.event_id).order_by(Note.id))).all())
+
+
+async def test_a_transactional_sink_writes_in_the_transaction_that_marks_sent(
+    database: Database,
+) -> None:
+    external, notes = MemorySink(), NoteSink()
+    notes.refuse = {"2"}
+    await _record(database, "1", 2)
+    await _record(database, "2", 1)
+    relay = OutboxRelay(database, Event, [notes, external])
+    assert isinstance(notes, TransactionalSink)
+    assert (relay.sinks, relay.transactional) == ([external], [notes])
+    assert await relay.run_once() == 2
+    ones = [m.event_id for m in external.received if m.aggregate_id == "1"]
+    # The refused event's row went with its savepoint; the others' committed with their mark.
+    assert await _notes(database) == ones == notes.committed[:2]
+    async with database.read_session() as session:
+        refused = (await session.execute(select(Event).where(Event.aggregate_id == "2"))).one()[0]
+    assert (refused.sent_at, refused.attempts) == (None, 1)
+    assert str(refused.last_error).startswith("notes: ConnectionError")
+    assert len(external.received) == 3  # the external sinks took it first: at least once
+
+    notes.refuse = set()
+    assert await relay.run_once() == 1
+    assert await _notes(database) == [*ones, refused.event_id]
+    assert await relay.run_once() == 0

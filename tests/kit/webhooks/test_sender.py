@@ -19,6 +19,7 @@ from apiforge.kit.settings import WebhookSettings
 from apiforge.kit.webhooks import (
     RETRY_DELAYS,
     Outcome,
+    SecretSealer,
     WebhookDeliveryMixin,
     WebhookDispatcher,
     WebhookEndpointMixin,
@@ -347,3 +348,31 @@ def test_members_naming_a_secret_never_reach_a_payload() -> None:
         "customer": {"email": "a@example.com"},
         "lines": [{"sku": "A"}],
     }
+
+
+async def test_a_sealed_secret_is_opened_to_sign_and_a_lost_key_is_a_recorded_failure(
+    database: Database, clock: Clock, receiver: Receiver
+) -> None:
+    settings = WebhookSettings(allow_private_targets=True, timeout_seconds=5)
+    sealer = SecretSealer.from_material(["the-sealing-key-of-this-test-32-chars+"])
+    secret = generate_secret()
+    async with database.transaction() as session:
+        session.add(
+            Endpoint(
+                url=receiver.url, event_types="order.paid", secret=sealer.seal(secret), owner_id=1
+            )
+        )
+    [first] = await accept(database, clock, event("evt_sealed"))
+    opening = WebhookSender(database, Endpoint, Delivery, settings, clock=clock, sealer=sealer)
+    assert await opening.deliver(first) is Outcome.SENT
+    assert spec_verify(secret, receiver.received[0].headers, receiver.received[0].body)
+    await opening.upstream.aclose()
+
+    other = SecretSealer.from_material(["another-key-that-never-sealed-anything"])
+    [second] = await accept(database, clock, event("evt_lost_key"))
+    lost = WebhookSender(database, Endpoint, Delivery, settings, clock=clock, sealer=other)
+    assert await lost.deliver(second) is Outcome.RETRYING
+    await lost.upstream.aclose()
+    assert len(receiver.received) == 1  # nothing unsigned left the service
+    failed = await delivery(database, second)
+    assert str(failed.last_error).startswith("not signed: no configured key")

@@ -159,6 +159,7 @@ CALLS: dict[str, Builder] = {
     "GET /api/organizations/{org_id}/webhooks/{endpoint_id}/deliveries": lambda w, c: Call(
         path=_org(w, endpoint_id=Fresh.WEBHOOK_OF_A)
     ),
+    "GET /api/organizations/{org_id}/webhooks/deliveries": lambda w, c: Call(path=_org(w)),
     "POST /api/webhooks/payments": lambda w, c: _payment(w),
     "GET /api/organizations/{org_id}/orders": lambda w, c: Call(path=_org(w)),
     "POST /api/organizations/{org_id}/orders": lambda w, c: Call(path=_org(w), json=_order(w)),

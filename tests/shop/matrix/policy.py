@@ -124,6 +124,7 @@ POLICY: dict[str, Rule] = {
     "PATCH /api/organizations/{org_id}/webhooks/{endpoint_id}": in_a(MANAGERS_OF_A),
     "DELETE /api/organizations/{org_id}/webhooks/{endpoint_id}": in_a(MANAGERS_OF_A),
     "GET /api/organizations/{org_id}/webhooks/{endpoint_id}/deliveries": in_a(MANAGERS_OF_A),
+    "GET /api/organizations/{org_id}/webhooks/deliveries": in_a(MANAGERS_OF_A),
     # The provider's signature is the credential: whoever else calls, the signed event counts.
     "POST /api/webhooks/payments": PUBLIC,
     "GET /api/organizations/{org_id}/orders": in_a(MEMBERS_OF_A, KEY_ORDERS_READ),

@@ -1,15 +1,26 @@
 """An organization's webhook endpoints over HTTP, on SQLite and PostgreSQL: registered by its
 owners and admins with the secret shown once, SSRF-checked at registration (refused targets
 write nothing), listed and read without the secret, disabled, re-enabled and deleted, their
-deliveries listed; another organization's endpoint is a 404."""
+deliveries listed; another organization's endpoint is a 404; the secret is stored sealed and
+resealed under a new key."""
 
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.kit import WebhookDispatcher, WebhookEvent
+from apiforge.kit import (
+    Database,
+    SecretSealer,
+    WebhookDispatcher,
+    WebhookEvent,
+    app_state,
+    reseal_secrets,
+    webhook_sealer,
+)
 from apiforge.shop.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tests.answers import assert_problem
 from tests.conftest import Org
@@ -177,3 +188,75 @@ async def test_deliveries_are_listed_newest_first_with_their_state(
     assert [row["event_id"] for row in page.json()] == ["evt_1"]
     bad = await client.get(url_of(org, endpoint, "deliveries"), params={"limit": 0}, headers=owner)
     assert_problem(bad, 422, "request.validation_failed")
+
+
+async def test_the_organizations_deliveries_are_listed_across_its_endpoints_only(
+    client: httpx.AsyncClient, session: AsyncSession, org: Org, other_org: Org
+) -> None:
+    first = (await register(client, org)).json()["id"]
+    second = (await register(client, org, event_types=["order.paid"])).json()["id"]
+    theirs = (await register(client, other_org)).json()["id"]
+    dispatcher = WebhookDispatcher(WebhookEndpoint, WebhookDelivery)
+    await dispatcher.accept(session, WebhookEvent("evt_placed", "order.placed", org.id, {}))
+    await dispatcher.accept(session, WebhookEvent("evt_paid", "order.paid", org.id, {}))
+    await dispatcher.accept(session, WebhookEvent("evt_b", "order.paid", other_org.id, {}))
+    owner = org.headers["owner"]
+    listed = await client.get(url_of(org, "deliveries"), headers=owner)
+    assert listed.status_code == 200, listed.text
+    rows = listed.json()
+    assert [(row["endpoint_id"], row["event_id"]) for row in rows] == [
+        (second, "evt_paid"),
+        (first, "evt_paid"),
+        (first, "evt_placed"),
+    ]
+    assert theirs not in {row["endpoint_id"] for row in rows}
+    for row in rows:
+        assert (row["status"], row["attempts"], row["last_status_code"]) == ("pending", 0, None)
+        assert row["next_attempt_at"] is not None
+    page = await client.get(
+        url_of(org, "deliveries"), params={"before_id": rows[0]["id"], "limit": 1}, headers=owner
+    )
+    assert [row["id"] for row in page.json()] == [rows[1]["id"]]
+    done = await client.get(url_of(org, "deliveries"), params={"status": "failed"}, headers=owner)
+    assert done.json() == []
+    pending = await client.get(
+        url_of(org, "deliveries"), params={"status": "pending"}, headers=owner
+    )
+    assert len(pending.json()) == 3
+    bad = await client.get(url_of(org, "deliveries"), params={"status": "lost"}, headers=owner)
+    assert_problem(bad, 422, "request.validation_failed")
+    viewer = await client.get(url_of(org, "deliveries"), headers=org.headers["viewer"])
+    assert_problem(viewer, 403, "auth.permission_denied")
+
+
+async def test_the_secret_is_stored_sealed_and_resealed_under_a_new_key(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, org: Org, database: Database
+) -> None:
+    created = (await register(client, org)).json()
+    stored = await session.scalar(
+        select(WebhookEndpoint.secret)
+        .where(WebhookEndpoint.id == created["id"])
+        .execution_options(apiforge_cross_tenant="test")
+    )
+    assert stored is not None
+    assert stored.startswith("sealed:v1:")
+    assert created["secret"].removeprefix("whsec_") not in stored
+    settings = app_state(app).settings
+    assert webhook_sealer(settings).open(stored) == created["secret"]
+
+    # A new key first, the one derived from the secret key after it: reseal, then drop it.
+    rotated = SecretSealer.from_material(
+        ["the-next-sealing-key-of-32-characters", settings.signing_key]
+    )
+    assert await reseal_secrets(database, WebhookEndpoint, rotated) == 1
+    assert await reseal_secrets(database, WebhookEndpoint, rotated) == 0
+    session.expire_all()
+    resealed = await session.scalar(
+        select(WebhookEndpoint.secret)
+        .where(WebhookEndpoint.id == created["id"])
+        .execution_options(apiforge_cross_tenant="test")
+    )
+    assert resealed is not None
+    assert resealed != stored
+    new_only = SecretSealer.from_material(["the-next-sealing-key-of-32-characters"])
+    assert new_only.open(resealed) == created["secret"]

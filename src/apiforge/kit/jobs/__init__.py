@@ -13,7 +13,7 @@ from apiforge.kit.jobs.resource import jobs_resource
 from apiforge.kit.jobs.runner import backoff_seconds
 from apiforge.kit.jobs.scheduler import run_scheduler
 from apiforge.kit.jobs.supervisor import supervise_workers
-from apiforge.kit.jobs.worker import WorkerError, WorkerOptions, run_worker
+from apiforge.kit.jobs.worker import WorkerError, WorkerOptions, in_worker, run_worker
 
 __all__ = [
     "DeadJob",
@@ -29,6 +29,7 @@ __all__ = [
     "WorkerError",
     "WorkerOptions",
     "backoff_seconds",
+    "in_worker",
     "jobs_resource",
     "run_scheduler",
     "run_worker",

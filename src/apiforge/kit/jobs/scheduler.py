@@ -25,6 +25,8 @@ from apiforge.kit.state import app_state
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
+    from apiforge.kit.jobs.queue import JobQueue
+
 logger = logging.getLogger("apiforge.jobs")
 # A claimed tick is remembered this long past its slot (clocks of two hosts may differ).
 _CLAIM_MARGIN_SECONDS = 60
@@ -100,3 +102,11 @@ async def run_scheduler(app: Any) -> None:
         await asyncio.gather(running, stop, return_exceptions=True)
         await health.stop()
         log_fields(logger, logging.INFO, "scheduler stopped", {})
+
+
+async def embedded_schedule(queue: "JobQueue") -> None:
+    """Sends `queue`'s scheduled jobs until cancelled, from the serving process (the
+    in-process broker: they run right there). One process only, so no tick to claim."""
+    scheduler = TaskiqScheduler(queue.broker, [OncePerTickSource(queue.broker, None, "")])
+    log_fields(logger, logging.INFO, "in-process scheduler started", {})
+    await run_scheduler_task(scheduler)

@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,13 @@ logger = logging.getLogger("apiforge.jobs")
 ABANDONED_EXIT = 0
 # How often a supervised process samples the queue depth (Prometheus scrapes every 15-30 s).
 DEPTH_SAMPLE_SECONDS = 10.0
+_IN_WORKER: ContextVar[bool] = ContextVar("apiforge_in_worker", default=False)
+
+
+def in_worker() -> bool:
+    """True inside `run_worker`, its lifespan included: a lifespan resource that belongs in
+    the worker rather than the serving process (the outbox relay on PostgreSQL) asks it."""
+    return _IN_WORKER.get()
 
 
 class WorkerError(RuntimeError):
@@ -45,6 +53,14 @@ class WorkerOptions:
 
 async def run_worker(app: Any, options: WorkerOptions = WorkerOptions()) -> None:
     """Runs the worker of `app` (built by `create_app` with `jobs=...`) until SIGTERM/SIGINT."""
+    role = _IN_WORKER.set(True)
+    try:
+        await _run(app, options)
+    finally:
+        _IN_WORKER.reset(role)
+
+
+async def _run(app: Any, options: WorkerOptions) -> None:
     async with app.router.lifespan_context(app):
         state = app_state(app)
         queue = state.jobs

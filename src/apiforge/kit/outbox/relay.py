@@ -1,14 +1,16 @@
 """The outbox relay: publishes unsent events to every sink, at least once and in order per
-aggregate, then marks them sent. Several relays may run on PostgreSQL (each pass locks its
+aggregate, then marks them sent; a `TransactionalSink` writes in the transaction that marks
+them. Several relays may run on PostgreSQL (each pass locks its
 batch with `FOR UPDATE SKIP LOCKED` and leaves out any aggregate whose earlier events another
 relay holds); on SQLite one process relays. Not for: recording events (kit.outbox.record) or
 what a sink does with them."""
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import orjson
@@ -20,10 +22,11 @@ from apiforge.kit.db.base import table_of, utcnow
 from apiforge.kit.db.database import Database
 from apiforge.kit.outbox.metrics import OutboxMetrics
 from apiforge.kit.outbox.record import OutboxMessage
-from apiforge.kit.outbox.sinks import EventSink
+from apiforge.kit.outbox.sinks import EventSink, TransactionalSink
 
 logger = logging.getLogger("apiforge.outbox")
 Aggregate = tuple[str, str]
+Publish = Callable[[OutboxMessage], Awaitable[str | None]]
 
 
 @dataclass
@@ -36,15 +39,16 @@ class RelayStats:
 
 
 class OutboxRelay:
-    """Relays `model`'s outbox (a mapped `OutboxEventMixin`) to `sinks`. `run_once()` is one
-    pass (how many events it marked sent); `run(stop)` passes until `stop` is set, sleeping
-    `poll_interval` when a pass found nothing."""
+    """Relays `model`'s outbox (a mapped `OutboxEventMixin`) to `sinks` (each an `EventSink`
+    or a `TransactionalSink`). `run_once()` is one pass (how many events it marked sent);
+    `run(stop)` passes until `stop` is set, sleeping `poll_interval` when a pass found
+    nothing."""
 
     def __init__(
         self,
         database: Database,
         model: type[Any],
-        sinks: Sequence[EventSink],
+        sinks: Sequence[EventSink | TransactionalSink],
         *,
         batch_size: int = 100,
         poll_interval: float = 0.5,
@@ -53,16 +57,22 @@ class OutboxRelay:
     ) -> None:
         self.database = database
         self.table: Table = table_of(model)
-        self.sinks = list(sinks)
+        self.sinks: list[EventSink] = []
+        self.transactional: list[TransactionalSink] = []
+        for sink in sinks:
+            self.add_sink(sink)
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.publish_timeout = publish_timeout
         self.metrics = metrics
         self.stats = RelayStats()
 
-    def add_sink(self, sink: EventSink) -> None:
+    def add_sink(self, sink: EventSink | TransactionalSink) -> None:
         """Register another sink (e.g. the webhook dispatcher) before the relay runs."""
-        self.sinks.append(sink)
+        if isinstance(sink, TransactionalSink):
+            self.transactional.append(sink)
+        else:
+            self.sinks.append(sink)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Pass until `stop` is set; a pass that fails (database down) is logged and retried
@@ -103,8 +113,13 @@ class OutboxRelay:
             )
         ).all()
         rows = await self._without_held_aggregates(session, rows)
-        sent, failed = await self._publish(rows)
-        await self._mark(session, sent, failed)
+
+        async def publish(message: OutboxMessage) -> str | None:
+            return await self._publish_one(message) or await self._publish_in(session, message)
+
+        sent, failed = await self._publish(rows, publish)
+        await self._mark(session, [row.id for row in sent], failed)
+        self._count(len(sent), len(failed))
         return len(sent)
 
     async def _pass_single_process(self) -> int:
@@ -117,9 +132,15 @@ class OutboxRelay:
                     select(t).where(t.c.sent_at.is_(None)).order_by(t.c.id).limit(self.batch_size)
                 )
             ).all()
-        sent, failed = await self._publish(rows)
+        sent, failed = await self._publish(rows, self._publish_one)
         async with self.database.transaction() as session:
-            await self._mark(session, sent, failed)
+            if self.transactional:
+                # In the transaction that marks them sent, as on PostgreSQL; an aggregate
+                # whose event fails here waits, its earlier sinks' copies sent again later.
+                sent, refused = await self._publish(sent, partial(self._publish_in, session))
+                failed |= refused
+            await self._mark(session, [row.id for row in sent], failed)
+        self._count(len(sent), len(failed))
         return len(sent)
 
     async def _without_held_aggregates(
@@ -149,23 +170,24 @@ class OutboxRelay:
             if row.id < first_held.get((row.aggregate_type, row.aggregate_id), row.id + 1)
         ]
 
-    async def _publish(self, rows: Sequence[Row[Any]]) -> tuple[list[int], dict[int, str]]:
+    async def _publish(
+        self, rows: Sequence[Row[Any]], publish: Publish
+    ) -> tuple[list[Row[Any]], dict[int, str]]:
         """Publish in id order; once an aggregate's event fails, its later events in this
         batch wait for the next pass (order per aggregate)."""
-        sent: list[int] = []
+        sent: list[Row[Any]] = []
         failed: dict[int, str] = {}
         stuck: set[Aggregate] = set()
         for row in rows:
             aggregate = (row.aggregate_type, row.aggregate_id)
             if aggregate in stuck:
                 continue
-            error = await self._publish_one(_message(row))
+            error = await publish(_message(row))
             if error is None:
-                sent.append(row.id)
+                sent.append(row)
             else:
                 failed[row.id] = error
                 stuck.add(aggregate)
-        self._count(len(sent), len(failed))
         return sent, failed
 
     async def _publish_one(self, message: OutboxMessage) -> str | None:
@@ -174,6 +196,22 @@ class OutboxRelay:
                 async with asyncio.timeout(self.publish_timeout):
                     await sink.publish(message)
             except Exception as exc:  # noqa: BLE001  # any sink failure: retry the event on a later pass
+                logger.warning(
+                    "outbox event %s (%s) not accepted by %s: %s",
+                    message.event_id,
+                    message.type,
+                    sink.name,
+                    type(exc).__name__,
+                )
+                return f"{sink.name}: {type(exc).__name__}: {exc}"[:500]
+        return None
+
+    async def _publish_in(self, session: AsyncSession, message: OutboxMessage) -> str | None:
+        for sink in self.transactional:
+            try:
+                async with asyncio.timeout(self.publish_timeout), session.begin_nested():
+                    await sink.publish_in(session, message)
+            except Exception as exc:  # noqa: BLE001  # as above; the savepoint undid its rows
                 logger.warning(
                     "outbox event %s (%s) not accepted by %s: %s",
                     message.event_id,

@@ -1,9 +1,13 @@
 """Where relayed events go: the `EventSink` protocol, which the RabbitMQ publisher
-(kit.outbox.rabbitmq) and in-process consumers (a webhook dispatcher) implement. Not for:
-choosing which events a sink wants (a sink ignores the types it does not handle)."""
+(kit.outbox.rabbitmq) and in-process consumers implement, and `TransactionalSink`, a sink whose
+effect is rows in the outbox's own database (a webhook dispatcher's deliveries), written in the
+relay's transaction. Not for: choosing which events a sink wants (a sink ignores the types it
+does not handle)."""
 
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import Protocol, runtime_checkable
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from apiforge.kit.outbox.record import OutboxMessage
 
@@ -28,3 +32,18 @@ class CallbackSink:
 
     async def publish(self, message: OutboxMessage) -> None:
         await self._callback(message)
+
+
+@runtime_checkable
+class TransactionalSink(Protocol):
+    """Takes one event by writing rows in `session`, the relay's own transaction (the one that
+    marks the event sent), inside a savepoint: the rows and the `sent` mark commit together, or
+    neither does (a sink that raises undoes only its own writes, and the event is retried on a
+    later pass). Work that must follow the commit (enqueueing a job) goes through
+    `after_commit(session, ...)`; a callback registered before a rolled-back savepoint still
+    runs, so it must tolerate rows that never committed. The relay runs these after every
+    `EventSink` accepted the event."""
+
+    name: str
+
+    async def publish_in(self, session: AsyncSession, message: OutboxMessage) -> None: ...

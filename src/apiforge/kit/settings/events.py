@@ -2,16 +2,19 @@
 when a URL is set) and how it polls. Not for: jobs (their own section) or a service's
 consumers' queues (the service's sections)."""
 
-from pydantic import BaseModel, Field, SecretStr
+from typing import Any
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
 
 class EventsSettings(BaseModel):
     """`amqp_url`: RabbitMQ (`amqp://user:pass@host:5672/vhost`); unset, events go to the
     in-process sinks only (the embedded default: `make run` needs no broker). `exchange`: the
     topic exchange events are published to, routing key = event type. `embedded_relay`: run
-    the relay inside the app process; unset, it does on SQLite (the one-process embedded
-    default) and does not on PostgreSQL, where a relay process (`apiforge outbox relay`, the
-    worker) publishes, so the API's workers never wait on the broker. `batch_size`,
+    the relay inside every process of the service (true) or none (false: run `apiforge outbox
+    relay`); unset, the serving process relays on SQLite (the one-process embedded default)
+    and `apiforge worker` does on PostgreSQL, so the API's workers never wait on the broker
+    (kit.outbox.embedded.relays_here). `batch_size`,
     `poll_interval_seconds`: how many unsent events one pass takes, and how long the relay
     sleeps when a pass found none (its latency when idle).
     `publish_timeout_seconds`: the bound on one publish (a confirm from RabbitMQ)."""
@@ -24,6 +27,13 @@ class EventsSettings(BaseModel):
     publish_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
     # Sent events are kept this long (for inspection) before `prune` deletes them.
     keep_sent_hours: int = Field(default=72, ge=1, le=24 * 90)
+
+    @field_validator("amqp_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        # `APIFORGE_EVENTS__AMQP_URL: ${APIFORGE_EVENTS__AMQP_URL:-}` (deploy/compose.yaml)
+        # passes an empty value when the events profile is not used: no broker, not a bad one.
+        return None if value == "" else value
 
 
 class ConsumerSettings(BaseModel):

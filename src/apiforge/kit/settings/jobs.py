@@ -16,7 +16,9 @@ class JobsSettings(BaseModel):
     full jitter) until `max_attempts`, then dead-lettered. `redelivery_after_seconds`: a
     message a worker took but never acknowledged (it died) is given to another after this
     long; keep it above the longest run of a job with its retries. `enabled` is off by default
-    in the test environment (tests that run jobs turn it on)."""
+    in the test environment (tests that run jobs turn it on). `embedded_scheduler`: with the
+    in-process broker, the serving process also sends the scheduled jobs (there is no worker
+    or `apiforge scheduler` beside it); unset, it does outside the test environment."""
 
     enabled: bool = True
     broker: BrokerKind | None = None
@@ -35,6 +37,7 @@ class JobsSettings(BaseModel):
     # The worker's own liveness/readiness and /metrics; None: no port.
     health_host: str = "0.0.0.0"  # noqa: S104  # probes reach the pod's IP
     health_port: int | None = Field(default=8081, ge=0, le=65535)
+    embedded_scheduler: bool | None = None
 
 
 MailSecurity = Literal["none", "starttls", "tls"]

@@ -1,7 +1,7 @@
 """Settings for what leaves the service: the outbound HTTP client's per-upstream policy and the
 webhook dispatcher. Not for: reading the environment (the `Settings` class does)."""
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
 
 class HttpClientSettings(BaseModel):
@@ -35,10 +35,20 @@ class WebhookSettings(BaseModel):
     again when delivered, against the address actually resolved; tests and closed networks
     turn it on). `timeout_seconds`: one delivery attempt, body included; `max_response_bytes`:
     how much of a receiver's answer is read and kept. `pause_after_days`: an endpoint whose
-    deliveries have all failed this long is paused with a reason."""
+    deliveries have all failed this long is paused with a reason. `sealing_keys`: the keys
+    endpoint secrets are sealed with at rest, newest first (each 32+ characters; the first
+    seals, all open); empty, one key derived from the service's secret key."""
 
     allow_private_targets: bool = False
     timeout_seconds: float = Field(default=15.0, gt=0, le=120)
     max_response_bytes: int = Field(default=4096, ge=0, le=1_048_576)
     max_concurrency: int = Field(default=20, ge=1, le=1000)
     pause_after_days: float = Field(default=5.0, gt=0, le=90)
+    sealing_keys: list[SecretStr] = Field(default_factory=list, max_length=10)
+
+    @field_validator("sealing_keys")
+    @classmethod
+    def _long_enough(cls, keys: list[SecretStr]) -> list[SecretStr]:
+        if any(len(key.get_secret_value()) < 32 for key in keys):
+            raise ValueError("each sealing key has at least 32 characters")
+        return keys

@@ -44,14 +44,16 @@ class DeliveryStatus(StrEnum):
 
 class WebhookEndpointMixin:
     """Where an owner wants events sent. `secret` signs every delivery: shown once when the
-    endpoint is created, kept here to sign, never logged or returned again. `event_types` is
+    endpoint is created, kept here to sign (sealed, with a `SecretSealer`), never logged or
+    returned again. `event_types` is
     space-separated. `failing_since`: the first failed attempt since the last success."""
 
     id: Mapped[IdPk]
     url: Mapped[str] = mapped_column(String(2048))
     description: Mapped[str] = mapped_column(String(200), default="")
     event_types: Mapped[str] = mapped_column(String(1000))
-    secret: Mapped[str] = mapped_column(String(100))
+    # Sealed at rest when the service seals (kit.webhooks.sealing): ~125 characters.
+    secret: Mapped[str] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(16), default=EndpointStatus.ACTIVE.value)
     paused_reason: Mapped[str | None] = mapped_column(String(500))
     failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())

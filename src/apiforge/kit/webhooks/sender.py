@@ -31,6 +31,7 @@ from apiforge.kit.webhooks.models import (
     WebhookEndpointMixin,
 )
 from apiforge.kit.webhooks.schedule import next_attempt
+from apiforge.kit.webhooks.sealing import SealedSecretError, SecretSealer
 from apiforge.kit.webhooks.signature import signature_headers
 from apiforge.kit.webhooks.targets import Target, WebhookTargetError, resolve_target
 
@@ -73,9 +74,9 @@ def webhook_upstream(settings: WebhookSettings) -> Upstream:
 
 
 class WebhookSender:
-    """Delivers the service's `deliveries` rows (mapped mixins) on `database`. `clock` is
-    injectable so tests walk the retry schedule; `resolve` too (tests point a name at a
-    private address)."""
+    """Delivers the service's `deliveries` rows (mapped mixins) on `database`. `sealer` opens
+    endpoint secrets sealed at rest (None: they are stored as is). `clock` is injectable so
+    tests walk the retry schedule; `resolve` too (tests point a name at a private address)."""
 
     def __init__(
         self,
@@ -87,6 +88,7 @@ class WebhookSender:
         upstream: Upstream | None = None,
         clock: Clock = utcnow,
         resolve: Resolver | None = None,
+        sealer: SecretSealer | None = None,
     ) -> None:
         self.database = database
         self.endpoints = endpoints
@@ -94,6 +96,7 @@ class WebhookSender:
         self.settings = settings
         self.upstream = upstream or webhook_upstream(settings)
         self.clock = clock
+        self.sealer = sealer
         allow = settings.allow_private_targets
         self._resolve = resolve or (lambda url: resolve_target(url, allow_private=allow))
         self._table = mapped_table(deliveries)
@@ -111,9 +114,17 @@ class WebhookSender:
             if endpoint.status != EndpointStatus.ACTIVE.value:
                 delivery.locked_until = None
                 return Outcome.ENDPOINT_INACTIVE
-            url, secret, message_id = endpoint.url, endpoint.secret, delivery.message_id
+            url, stored, message_id = endpoint.url, endpoint.secret, delivery.message_id
             body = delivery.payload.encode()
-        status, error = await self._send(url, secret, message_id, body)
+        status: int | None
+        error: str | None
+        try:
+            secret = stored if self.sealer is None else self.sealer.open(stored)
+        except SealedSecretError as exc:
+            # Recorded as the attempt's failure, where the owner sees it in the deliveries.
+            status, error = None, f"not signed: {exc}"
+        else:
+            status, error = await self._send(url, secret, message_id, body)
         async with self.database.transaction() as session:
             return await self._record(session, delivery_id, status, error)
 

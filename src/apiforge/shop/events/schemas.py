@@ -12,6 +12,8 @@ ORDER_PAID = "order.paid"
 PRODUCT_PRICE_CHANGED = "product.price_changed"
 STOCK_LOW = "stock.low"
 EVENT_TYPES = (ORDER_PLACED, ORDER_CANCELLED, ORDER_PAID, PRODUCT_PRICE_CHANGED, STOCK_LOW)
+# A webhook only (never in the outbox or on RabbitMQ): one organization's daily digest.
+STOCK_LOW_DIGEST = "stock.low.digest"
 
 ORDER = "order"
 PRODUCT = "product"
@@ -49,3 +51,12 @@ class StockLowData(TypedDict):
     name: str
     stock: int
     threshold: int
+
+
+class StockLowDigestData(TypedDict):
+    """`stock.low.digest` (webhooks only): the products the organization has ordered whose
+    stock went low during `day` (UTC), each as its last `stock.low` event of the day said."""
+
+    organization_id: int
+    day: str
+    products: list[StockLowData]

@@ -5,16 +5,18 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from apiforge.kit import ReadSession, WriteSession, app_state
+from apiforge.kit import ReadSession, WriteSession, app_state, webhook_sealer
 from apiforge.shop.webhooks.service import WebhookEndpointService
 
 
 async def webhook_reader(request: Request, session: ReadSession) -> WebhookEndpointService:
-    return WebhookEndpointService(session, app_state(request.app).settings.webhooks)
+    settings = app_state(request.app).settings
+    return WebhookEndpointService(session, settings.webhooks, webhook_sealer(settings))
 
 
 async def webhook_writer(request: Request, session: WriteSession) -> WebhookEndpointService:
-    return WebhookEndpointService(session, app_state(request.app).settings.webhooks)
+    settings = app_state(request.app).settings
+    return WebhookEndpointService(session, settings.webhooks, webhook_sealer(settings))
 
 
 WebhookReads = Annotated[WebhookEndpointService, Depends(webhook_reader)]

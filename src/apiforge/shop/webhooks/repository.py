@@ -36,9 +36,32 @@ _SET_STATUS = scoped(
     endpoints,
 )
 _DELETE = scoped(delete(endpoints).where(_BY_ID), endpoints)
+_DELIVERY_COLUMNS = (
+    deliveries.c.id,
+    deliveries.c.endpoint_id,
+    deliveries.c.event_id,
+    deliveries.c.message_id,
+    deliveries.c.event_type,
+    deliveries.c.status,
+    deliveries.c.attempts,
+    deliveries.c.last_status_code,
+    deliveries.c.last_error,
+    deliveries.c.next_attempt_at,
+    deliveries.c.delivered_at,
+    deliveries.c.created_at,
+)
+_ORG_DELIVERIES = scoped(
+    select(*_DELIVERY_COLUMNS)
+    .join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
+    .order_by(deliveries.c.id.desc())
+    .limit(bindparam("limit")),
+    endpoints,
+)
+_WITH_STATUS = deliveries.c.status == bindparam("status")
 _DELIVERIES = (
     select(
         deliveries.c.id,
+        deliveries.c.endpoint_id,
         deliveries.c.event_id,
         deliveries.c.message_id,
         deliveries.c.event_type,
@@ -96,4 +119,16 @@ class WebhookEndpointRepository:
         """Newest first, keyset on id. The caller has checked the endpoint is the tenant's."""
         query = _DELIVERIES if before_id is None else _DELIVERIES.where(_BEFORE)
         params = {"endpoint_id": endpoint_id, "limit": limit, "before_id": before_id}
+        return (await self.session.execute(query, params)).all()
+
+    async def all_deliveries(
+        self, *, status: str | None, before_id: int | None, limit: int
+    ) -> Sequence[AnyRow]:
+        """Every endpoint's deliveries of the tenant, newest first, keyset on id."""
+        query = _ORG_DELIVERIES
+        if status is not None:
+            query = query.where(_WITH_STATUS)
+        if before_id is not None:
+            query = query.where(_BEFORE)
+        params = {**self.params, "limit": limit, "before_id": before_id, "status": status}
         return (await self.session.execute(query, params)).all()

@@ -1,5 +1,6 @@
 """An organization's webhook endpoints over HTTP: register (the secret is shown once), list,
-read, disable or re-enable, delete, and list an endpoint's deliveries."""
+read, disable or re-enable, delete, and list deliveries (an endpoint's, or all of the
+organization's)."""
 
 from typing import Annotated
 
@@ -10,6 +11,7 @@ from apiforge.shop.ratelimits import AUTHENTICATED, WRITES
 from apiforge.shop.tenancy import WebhooksManager
 from apiforge.shop.webhooks.dependencies import WebhookReads, WebhookWrites
 from apiforge.shop.webhooks.schemas import (
+    DeliveryStatus,
     WebhookDeliveryRead,
     WebhookEndpointCreate,
     WebhookEndpointCreated,
@@ -48,6 +50,21 @@ async def list_webhook_endpoints(
 ) -> list[WebhookEndpointRead]:
     """The organization's endpoints (never their secrets)."""
     return await endpoints.list(access)
+
+
+# Before `/{endpoint_id}`, which would take "deliveries" for an id (and refuse it).
+@router.get("/deliveries", responses=problem_responses(401, 403, 404, 422))
+async def list_organization_webhook_deliveries(
+    access: WebhooksManager,
+    endpoints: WebhookReads,
+    status: DeliveryStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    before_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+) -> list[WebhookDeliveryRead]:
+    """Every endpoint's deliveries, newest first (`before_id` pages back, `status` filters):
+    status, attempts, last response code and error, next retry."""
+    value = None if status is None else status.value
+    return await endpoints.all_deliveries(access, status=value, before_id=before_id, limit=limit)
 
 
 @router.get(ENDPOINT, responses=problem_responses(401, 403, 404, 422))

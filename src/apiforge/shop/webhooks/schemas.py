@@ -13,13 +13,16 @@ from apiforge.kit import ShortText
 class EventType(StrEnum):
     """The events an endpoint may subscribe to. Order events are the organization's own;
     `stock.low` and `product.price_changed` concern the shared catalog and go to every
-    endpoint subscribed to them."""
+    endpoint subscribed to them, as they happen. `stock.low.digest` is a subscription of its
+    own: once a day, the products the organization has ordered whose stock went low the day
+    before (a receiver chooses each crossing as it happens, the daily list, or both)."""
 
     ORDER_PLACED = "order.placed"
     ORDER_CANCELLED = "order.cancelled"
     ORDER_PAID = "order.paid"
     PRODUCT_PRICE_CHANGED = "product.price_changed"
     STOCK_LOW = "stock.low"
+    STOCK_LOW_DIGEST = "stock.low.digest"
 
 
 class WebhookEndpointCreate(BaseModel):
@@ -58,6 +61,7 @@ class WebhookEndpointCreated(WebhookEndpointRead):
 
 class WebhookDeliveryRead(BaseModel):
     id: int
+    endpoint_id: int
     event_id: str
     message_id: str = Field(description="The webhook-id header; the same on every retry.")
     event_type: str
@@ -68,3 +72,12 @@ class WebhookDeliveryRead(BaseModel):
     next_attempt_at: datetime | None
     delivered_at: datetime | None
     created_at: datetime
+
+
+class DeliveryStatus(StrEnum):
+    """A delivery's state, to filter the organization's listing by."""
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"

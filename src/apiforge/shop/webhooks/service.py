@@ -1,11 +1,13 @@
 """Webhook endpoint rules: an organization's admins and owners register endpoints (the URL
-checked against SSRF now, and again by the kit at every delivery; a secret generated and shown
-once), list and read them (never the secret), disable, re-enable (which also resumes a paused
-one) and delete them, and list each endpoint's deliveries. Flushes, never commits."""
+checked against SSRF now, and again by the kit at every delivery; a secret generated, shown
+once and stored sealed), list and read them (never the secret), disable, re-enable (which also
+resumes a paused one) and delete them, and list each endpoint's deliveries. Flushes, never
+commits."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apiforge.kit import (
+    SecretSealer,
     TenantAccess,
     WebhookEndpointStatus,
     WebhookSettings,
@@ -37,9 +39,12 @@ def _read(row: AnyRow) -> WebhookEndpointRead:
 
 
 class WebhookEndpointService:
-    def __init__(self, session: AsyncSession, settings: WebhookSettings) -> None:
+    def __init__(
+        self, session: AsyncSession, settings: WebhookSettings, sealer: SecretSealer
+    ) -> None:
         self.session = session
         self.settings = settings
+        self.sealer = sealer
 
     async def create(
         self, access: TenantAccess, data: WebhookEndpointCreate
@@ -50,7 +55,7 @@ class WebhookEndpointService:
             url=data.url,
             description=data.description or "",
             event_types=" ".join(sorted(set(data.event_types))),
-            secret=secret,
+            secret=self.sealer.seal(secret),  # sealed at rest; shown in the clear this once
         )
         return WebhookEndpointCreated.model_construct(**_read(row).model_dump(), secret=secret)
 
@@ -82,6 +87,13 @@ class WebhookEndpointService:
         if await repository.get(endpoint_id) is None:
             raise WebhookEndpointNotFoundError(endpoint_id)
         rows = await repository.deliveries(endpoint_id, before_id=before_id, limit=limit)
+        return [WebhookDeliveryRead.model_construct(**row._mapping) for row in rows]
+
+    async def all_deliveries(
+        self, access: TenantAccess, *, status: str | None, before_id: int | None, limit: int
+    ) -> list[WebhookDeliveryRead]:
+        repository = WebhookEndpointRepository(self.session, access.scope)
+        rows = await repository.all_deliveries(status=status, before_id=before_id, limit=limit)
         return [WebhookDeliveryRead.model_construct(**row._mapping) for row in rows]
 
     # Last: once defined, `list` in this class body is the method, not the builtin.

@@ -323,6 +323,32 @@ class OrderRepository:
         return (await self.session.execute(_TOP_CATEGORIES, {"limit": limit})).mappings().all()
 
 
+class OrderedProductRepository:
+    """Which organizations ordered which products (the low-stock digest's relevance)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def organizations_of(self, product_ids: Sequence[int]) -> dict[int, set[int]]:
+        """Per organization, the products among `product_ids` it has ever ordered."""
+        if not product_ids:
+            return {}
+        statement = cross_tenant(
+            select(orders.c.organization_id, order_lines.c.product_id)
+            .distinct()
+            .join(order_lines, order_lines.c.order_id == orders.c.id)
+            .where(
+                orders.c.organization_id.is_not(None),
+                order_lines.c.product_id.in_(product_ids),
+            ),
+            reason="the daily digest goes to every organization that ordered a product",
+        )
+        found: dict[int, set[int]] = {}
+        for organization_id, product_id in (await self.session.execute(statement)).all():
+            found.setdefault(organization_id, set()).add(product_id)
+        return found
+
+
 class OrderMailRepository:
     """Which confirmation mails went out (kit-free bookkeeping of the mail job)."""
 
