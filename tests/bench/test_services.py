@@ -5,9 +5,12 @@ import os
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from apiforge.bench.affinity import parent_of, pinned_processes, with_children
 from apiforge.bench.services import (
+    analyze_postgres,
     bench_database_url,
     ensure_postgres_database,
     postgres_server_pid,
@@ -60,10 +63,36 @@ async def test_postgres(postgres_admin: str) -> None:
         assert version[:2].isdigit()
         backend = await postgres_server_pid(url)
         assert backend is not None
+        await _a_table_never_analyzed(url)
+        assert await analyze_postgres(url)
+        assert await _analyzed(url)
     finally:
         await drop_postgres_database(postgres_admin, name)
     assert await postgres_version("sqlite+aiosqlite:///x.db") is None
     assert await postgres_server_pid("sqlite+aiosqlite:///x.db") is None
+    assert not await analyze_postgres("sqlite+aiosqlite:///x.db")
+
+
+async def _a_table_never_analyzed(url: str) -> None:
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("CREATE TABLE rows AS SELECT generate_series(1, 500) AS n"))
+    finally:
+        await engine.dispose()
+    assert not await _analyzed(url)
+
+
+async def _analyzed(url: str) -> bool:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            last = await conn.scalar(
+                text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'rows'")
+            )
+    finally:
+        await engine.dispose()
+    return last is not None
 
 
 async def test_redis(redis_url: str) -> None:

@@ -18,6 +18,7 @@ from apiforge.bench.results import BASELINE, DB_BASELINE
 from apiforge.bench.runner import Options, Progress, Target, run_scenario
 from apiforge.bench.scenario import Scenario
 from apiforge.bench.services import (
+    analyze_postgres,
     ensure_postgres_database,
     postgres_server_pid,
     postgres_version,
@@ -92,6 +93,8 @@ def _shop_database(config: BenchConfig, progress: Progress) -> str:
         url, products=config.seed_products, demo_password=config.options.demo_password
     )
     progress.step(f"  {report.splitlines()[0] if report else 'seeded'}")
+    if asyncio.run(analyze_postgres(url)):
+        progress.step("  analyzed (planner statistics, whatever autovacuum does)")
     return url
 
 
