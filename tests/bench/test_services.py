@@ -58,6 +58,9 @@ async def test_postgres(postgres_admin: str) -> None:
     try:
         assert url.endswith(f"/{name}")
         assert await ensure_postgres_database(postgres_admin, name) == url  # exists: kept
+        await _a_table_never_analyzed(url)
+        assert await ensure_postgres_database(postgres_admin, name, recreate=True) == url
+        assert not await _has_rows_table(url)  # recreated: empty
         version = await postgres_version(url)
         assert version is not None
         assert version[:2].isdigit()
@@ -81,6 +84,15 @@ async def _a_table_never_analyzed(url: str) -> None:
     finally:
         await engine.dispose()
     assert not await _analyzed(url)
+
+
+async def _has_rows_table(url: str) -> bool:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return bool(await conn.scalar(text("SELECT to_regclass('rows') IS NOT NULL")))
+    finally:
+        await engine.dispose()
 
 
 async def _analyzed(url: str) -> bool:

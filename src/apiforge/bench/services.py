@@ -17,11 +17,17 @@ def bench_database_url(admin_url: str, name: str = BENCH_DATABASE) -> str:
     return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
-async def ensure_postgres_database(admin_url: str, name: str = BENCH_DATABASE) -> str:
-    """Create database `name` on the server of `admin_url` unless it exists; its URL."""
+async def ensure_postgres_database(
+    admin_url: str, name: str = BENCH_DATABASE, *, recreate: bool = False
+) -> str:
+    """Create database `name` on the server of `admin_url` unless it exists; its URL.
+    `recreate`: drop it first (its sessions ended), so a run starts from the seed alone."""
     engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         async with engine.connect() as conn:
+            if recreate:
+                # Quoted, and ours, not user input (a name cannot be a bind parameter).
+                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             exists = await conn.scalar(
                 text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
             )
