@@ -30,16 +30,19 @@ GROUPS: list[tuple[str, str]] = [
 ]
 
 
-def _group(cmdline: str) -> str:
+def _group(cmdline: str) -> str | None:
     for name, marker in GROUPS:
         if marker in cmdline:
             return name
-    return "other"
+    return None
 
 
-def _times() -> dict[int, tuple[str, float]]:
-    """pid -> (group, CPU-seconds so far) for every process readable now."""
-    found: dict[int, tuple[str, float]] = {}
+def _times() -> dict[int, tuple[str, float, float]]:
+    """pid -> (group, own CPU-seconds so far, CPU-seconds of its exited, reaped children) for
+    every process readable now. A process matching no group takes its parent's (Uvicorn's
+    workers are `python -c "from multiprocessing.spawn ..."`); reaped children's time is how a
+    short-lived one (each round's wrk) is still counted, under its parent's group."""
+    stats: dict[int, tuple[int, str | None, float, float]] = {}
     for entry in PROC.iterdir():
         if not entry.name.isdigit():
             continue
@@ -52,10 +55,21 @@ def _times() -> dict[int, tuple[str, float]]:
         if not cmdline:  # a kernel thread
             continue
         fields = stat.rsplit(")", 1)[1].split()
-        # Fields 14 and 15 of stat (utime, stime), counted after the ")" from field 3.
-        seconds = (int(fields[11]) + int(fields[12])) / TICKS
-        found[int(entry.name)] = (_group(cmdline), seconds)
-    return found
+        # After the ")": field 3 is fields[0]; ppid is field 4, utime/stime 14/15, and
+        # cutime/cstime (waited-for children) 16/17.
+        own = (int(fields[11]) + int(fields[12])) / TICKS
+        reaped = (int(fields[13]) + int(fields[14])) / TICKS
+        stats[int(entry.name)] = (int(fields[1]), _group(cmdline), own, reaped)
+
+    def group_of(pid: int, depth: int = 0) -> str:
+        parent, group, _, _ = stats[pid]
+        if group is not None:
+            return group
+        if parent in stats and depth < 10:
+            return group_of(parent, depth + 1)
+        return "other"
+
+    return {pid: (group_of(pid), own, reaped) for pid, (_, _, own, reaped) in stats.items()}
 
 
 def main() -> None:
@@ -70,9 +84,12 @@ def main() -> None:
     after = _times()
     elapsed = time.monotonic() - started
     spent: dict[str, float] = defaultdict(float)
-    for pid, (group, seconds) in after.items():
+    for pid, (group, own, reaped) in after.items():
         # A process born inside the window counts from zero.
-        spent[group] += seconds - before.get(pid, (group, 0.0))[1]
+        _, own_before, reaped_before = before.get(pid, (group, 0.0, 0.0))
+        spent[group] += own - own_before
+        if reaped > reaped_before:
+            spent[f"{group}: exited children"] += reaped - reaped_before
     cores = os.cpu_count() or 1
     total = sum(spent.values())
     print(f"window {elapsed:.1f} s on {cores} cores; busy {total / (elapsed * cores):.0%}")

@@ -82,9 +82,11 @@ async def test_placing_and_cancelling_mail_the_customer_once_each(
     [_, cancel_mail] = await sink.wait_for(2)
     assert cancel_mail["Subject"] == f"Your order #{order_id} was cancelled"
 
-    # The job run again (a redelivery) finds the mail sent and sends nothing.
+    # The job run again (a redelivery) finds the mail sent and sends nothing. The sink has the
+    # messages before each job has recorded its row (send, then record): wait for the jobs.
     queue = app_state(app).jobs
     assert queue is not None
+    await queue.wait_idle()
     await queue.send(send_confirmation, order_id=order_id, event="placed")
     await queue.wait_idle()
     await asyncio.sleep(0.2)
