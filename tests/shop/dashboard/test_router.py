@@ -64,8 +64,8 @@ async def shop(
     other_customer: UserWithPassword,
     admin: UserWithPassword,
 ) -> Shop:
-    """Seven categories with one product each (stock 0, 2, ..., 12); the customer has two
-    placed orders and a cancelled one, another customer one order."""
+    """Seven categories with one product each (stock 0, 2, ..., 12); the customer has a placed
+    order, a paid one and a cancelled one, another customer one order."""
     categories = [await create_category(session, name=f"Category {i}") for i in range(7)]
     products = [
         await create_product(
@@ -78,7 +78,7 @@ async def shop(
     )
     p = products
     await place(session, customer, [(p[0], 1), (p[1], 4)])
-    await place(session, customer, [(p[2], 3)])
+    await place(session, customer, [(p[2], 3)], status="paid")
     await place(session, customer, [(p[6], 50)], status="cancelled")
     await place(session, other_customer, [(p[2], 2), (p[3], 1), (p[4], 1), (p[5], 1)])
     await session.commit()
@@ -98,12 +98,13 @@ async def test_a_customer_sees_their_orders_and_the_best_sellers_and_nothing_els
     c = shop.categories
     assert body["orders"] == {
         "count": 3,
-        "total_spent": "80.10",  # 1 x 10.00 + 4 x 10.01 + 3 x 10.02; the cancelled one is free
+        # 1 x 10.00 + 4 x 10.01 + 3 x 10.02 (paid); the cancelled one is free
+        "total_spent": "80.10",
     }
-    assert [o["status"] for o in body["recent_orders"]] == ["cancelled", "placed", "placed"]
+    assert [o["status"] for o in body["recent_orders"]] == ["cancelled", "paid", "placed"]
     assert set(body["recent_orders"][0]) == {"id", "status", "total", "created_at"}
-    # Units in placed orders, everyone's: category 2 has 3 + 2, category 1 has 4; the cancelled
-    # 50 units of category 6 do not count. Ties go to the lower id.
+    # Units in placed and paid orders, everyone's: category 2 has 3 (paid) + 2, category 1 has
+    # 4; the cancelled 50 units of category 6 do not count. Ties go to the lower id.
     assert body["top_categories"] == [
         {"id": c[2].id, "name": "Category 2", "units_sold": 5},
         {"id": c[1].id, "name": "Category 1", "units_sold": 4},

@@ -95,8 +95,8 @@ class OrdersPageJSON(TypedDict):
 
 
 class OrderSummary(BaseModel):
-    """`count`: all the user's orders, cancelled ones included; `total_spent`: placed ones only
-    (a cancelled order is not charged)."""
+    """`count`: all the user's orders, cancelled ones included; `total_spent`: placed and paid
+    ones (a cancelled order is not charged)."""
 
     count: int
     total_spent: MoneyMinor

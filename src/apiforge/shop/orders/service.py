@@ -265,7 +265,7 @@ class OrderService:
         return OrderSummary.model_construct(count=row.order_count, total_spent=int(row.spent_minor))
 
     async def top_categories(self, limit: int) -> list[CategorySales]:
-        """The best-selling categories (units in placed orders), for everybody alike."""
+        """The best-selling categories (units in placed and paid orders), for everybody alike."""
         rows = await OrderRepository(self.session).top_categories(limit)
         return [CategorySales.model_construct(**row) for row in rows]
 

@@ -49,7 +49,7 @@ BEFORE_EVERY_ID = 2**63 - 1
 # (`DASHBOARD_WITH_TOP` only: without it they come from the cache).
 _MINE_SQL = "FROM orders WHERE organization_id IS NULL AND user_id = $1"
 # PostgreSQL sums a bigint into a numeric, which the money text needs back as a bigint.
-_SPENT = "coalesce(sum(total_minor) FILTER (WHERE status = 'placed'), 0)::bigint"
+_SPENT = "coalesce(sum(total_minor) FILTER (WHERE status <> 'cancelled'), 0)::bigint"
 _DASHBOARD_SQL = (
     "SELECT (SELECT json_build_object('count', count(*), 'total_spent', "  # noqa: S608  # constant fragments; values are $n
     f"{money_text_sql(_SPENT)})::text "
@@ -64,7 +64,7 @@ _TOP_SQL = (
     "'units_sold', t.units_sold) ORDER BY t.units_sold DESC, t.id), '[]')::text FROM "
     "(SELECT c.id, c.name, sum(s.units)::bigint AS units_sold FROM (SELECT l.product_id, "
     "sum(l.quantity) AS units FROM order_lines l JOIN orders o ON o.id = l.order_id "
-    "WHERE o.status = 'placed' GROUP BY l.product_id) s "
+    "WHERE o.status <> 'cancelled' GROUP BY l.product_id) s "
     "JOIN products p ON p.id = s.product_id JOIN categories c ON c.id = p.category_id "
     "GROUP BY c.id, c.name ORDER BY units_sold DESC, c.id LIMIT $3) t)"
 )
