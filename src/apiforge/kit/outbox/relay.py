@@ -196,14 +196,7 @@ class OutboxRelay:
                 async with asyncio.timeout(self.publish_timeout):
                     await sink.publish(message)
             except Exception as exc:  # noqa: BLE001  # any sink failure: retry the event on a later pass
-                logger.warning(
-                    "outbox event %s (%s) not accepted by %s: %s",
-                    message.event_id,
-                    message.type,
-                    sink.name,
-                    type(exc).__name__,
-                )
-                return f"{sink.name}: {type(exc).__name__}: {exc}"[:500]
+                return _refused(message, sink.name, exc)
         return None
 
     async def _publish_in(self, session: AsyncSession, message: OutboxMessage) -> str | None:
@@ -212,14 +205,7 @@ class OutboxRelay:
                 async with asyncio.timeout(self.publish_timeout), session.begin_nested():
                     await sink.publish_in(session, message)
             except Exception as exc:  # noqa: BLE001  # as above; the savepoint undid its rows
-                logger.warning(
-                    "outbox event %s (%s) not accepted by %s: %s",
-                    message.event_id,
-                    message.type,
-                    sink.name,
-                    type(exc).__name__,
-                )
-                return f"{sink.name}: {type(exc).__name__}: {exc}"[:500]
+                return _refused(message, sink.name, exc)
         return None
 
     async def _mark(self, session: AsyncSession, sent: list[int], failed: dict[int, str]) -> None:
@@ -287,3 +273,15 @@ async def _wait(stop: asyncio.Event, seconds: float) -> None:
             await stop.wait()
     except TimeoutError:
         return
+
+
+def _refused(message: OutboxMessage, sink: str, exc: Exception) -> str:
+    """Logs a sink's refusal of `message`; the error kept on its row (retried on a later pass)."""
+    logger.warning(
+        "outbox event %s (%s) not accepted by %s: %s",
+        message.event_id,
+        message.type,
+        sink,
+        type(exc).__name__,
+    )
+    return f"{sink}: {type(exc).__name__}: {exc}"[:500]

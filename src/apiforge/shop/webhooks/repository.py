@@ -59,20 +59,7 @@ _ORG_DELIVERIES = scoped(
 )
 _WITH_STATUS = deliveries.c.status == bindparam("status")
 _DELIVERIES = (
-    select(
-        deliveries.c.id,
-        deliveries.c.endpoint_id,
-        deliveries.c.event_id,
-        deliveries.c.message_id,
-        deliveries.c.event_type,
-        deliveries.c.status,
-        deliveries.c.attempts,
-        deliveries.c.last_status_code,
-        deliveries.c.last_error,
-        deliveries.c.next_attempt_at,
-        deliveries.c.delivered_at,
-        deliveries.c.created_at,
-    )
+    select(*_DELIVERY_COLUMNS)
     .where(deliveries.c.endpoint_id == bindparam("endpoint_id"))
     .order_by(deliveries.c.id.desc())
     .limit(bindparam("limit"))
